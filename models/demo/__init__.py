@@ -1,0 +1,1 @@
+"""The demo district (演示): deterministic generated data, labelled as demo everywhere."""

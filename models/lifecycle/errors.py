@@ -29,8 +29,10 @@ class MissingInput(CaseError):
 
 
 class OutOfScope(CaseError):
-    def __init__(self, case_code: str) -> None:
-        super().__init__(f"案件 {case_code} 不在您的辖区 / case {case_code} is outside your town")
+    """A case, grid or town outside the user's town (same answer whether or not it exists)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} 不在您的辖区 / {what} is outside your town")
 
 
 class VersionConflict(CaseError):

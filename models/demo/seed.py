@@ -145,11 +145,9 @@ def _write_geography(conn: Connection, geo, today: dt.date) -> _Ids:
     valid_from = dt.date(today.year - 3, 1, 1)
     rows = []
     for g in geo.grids:
-        from models.geo.locate import area_km2
-
         rows.append(dict(code=g.code, name=g.name, town_id=towns[g.town_code], village_id=villages[g.village_code],
                          kind=g.kind, households=g.households, population=g.population,
-                         area_km2=round(area_km2(g.polygon), 4),
+                         area_km2=round(g.area_km2, 4),
                          geometry=json.dumps(g.geojson, separators=(",", ":")), centroid_lon=g.centroid[0],
                          centroid_lat=g.centroid[1], min_lon=g.bbox[0], min_lat=g.bbox[1], max_lon=g.bbox[2],
                          max_lat=g.bbox[3], valid_from=valid_from))
@@ -288,8 +286,7 @@ def _write_cases(engine, geo, ids: _Ids, rules, names, calendar, policy, start, 
         lon, lat = random_point_in(g.polygon, rng)
         day = t.date()
         serial[day] = serial.get(day, 0) + 1
-        seed = CaseSeed(next_id, f"AJ{day:%Y%m%d}{serial[day]:05d}", t, rules[code], names[code], round(lon, 6),
-                        round(lat, 6), ids.grids[g.code], ids.villages[g.village_code], ids.towns[g.town_code],
+        seed = CaseSeed(next_id, f"AJ{day:%Y%m%d}{serial[day]:05d}", t, rules[code], names[code], lon, lat, ids.grids[g.code], ids.villages[g.village_code], ids.towns[g.town_code],
                         g.name, auto.get(code))
         row, flow = sim.run(seed)
         case_rows.append(row)

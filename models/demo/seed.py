@@ -286,8 +286,9 @@ def _write_cases(engine, geo, ids: _Ids, rules, names, calendar, policy, start, 
         lon, lat = random_point_in(g.polygon, rng)
         day = t.date()
         serial[day] = serial.get(day, 0) + 1
-        seed = CaseSeed(next_id, f"AJ{day:%Y%m%d}{serial[day]:05d}", t, rules[code], names[code], lon, lat, ids.grids[g.code], ids.villages[g.village_code], ids.towns[g.town_code],
-                        g.name, auto.get(code))
+        seed = CaseSeed(next_id, f"AJ{day:%Y%m%d}{serial[day]:05d}", t, rules[code], names[code], lon, lat,
+                        ids.grids[g.code], ids.villages[g.village_code], ids.towns[g.town_code], g.name,
+                        auto.get(code))
         row, flow = sim.run(seed)
         case_rows.append(row)
         flow_rows.extend(flow)

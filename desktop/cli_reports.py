@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.cli import CliError
+from desktop.cli_session import add_user_option
 from models.assessment import Quarter, TownScore, allocate_funding, rate_workers, yearly_bonus
 from models.policy import DEFAULT_POLICY, Policy
 from reports.funding_report import funding_json, write_funding_report
@@ -73,6 +74,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx", help="输出的 Excel 文件")
     parser.add_argument("--json", action="store_true", help="在标准输出打印同样的数字（JSON，由 Python 计算）")
     parser.add_argument("--policy", type=Path, metavar="FILE.toml", help="使用这个政策文件（默认：数据库中的现行政策）")
+    add_user_option(parser)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:

@@ -71,7 +71,7 @@ class SeedReport:
 
 
 def seed_demo(engine: Engine, *, scale: str = "luqiao", seed: int = 2026, year: int | None = None,
-              cases: int | None = None, now: dt.datetime | None = None,
+              cases: int | None = None, now: dt.datetime | None = None, patrol_days: int | None = None,
               progress: Callable[[str], None] = lambda m: None) -> SeedReport:
     """Seed the demo district into an initialised database with no district yet."""
     t0 = time.perf_counter()
@@ -101,7 +101,8 @@ def seed_demo(engine: Engine, *, scale: str = "luqiao", seed: int = 2026, year: 
     n_cases, n_flow = _write_cases(engine, geo, ids, rules, names, calendar, policy, start, now, total, rng, progress)
     progress("巡查轨迹与季度指标 / patrols and quarterly metrics …")
     with engine.begin() as conn:
-        n_patrols, n_points = seed_patrols(conn, now, rng, track_days=14 if scale == "luqiao" else 2)
+        n_patrols, n_points = seed_patrols(conn, now, rng, track_days=14 if scale == "luqiao" else 2,
+                                           summary_days=patrol_days or (365 if scale == "luqiao" else 14))
         seed_worker_metrics(conn, now, rng)
         conn.execute(sa.insert(AuditLog), [dict(
             at=now, actor="demo-seed", action="insert", entity="demo", entity_id=str(seed),

@@ -1,0 +1,1 @@
+"""Web assets of the map view (griddesk_map.js, .css)."""

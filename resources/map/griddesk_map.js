@@ -136,6 +136,10 @@
     if (view.locked) { return false; }
     return !view.fitted || (cfg.wallMode && setChanged);
   }
+  // On the wall a new size (screen, dock layout, zoom factor) refits unless the operator locked the view.
+  function onResize() {
+    if (cfg.wallMode && view.fitted && !view.locked) { fitTo(dataBounds()); }
+  }
   function autoFit(setChanged) {
     if (wantsFit(setChanged)) { fitTo(dataBounds()); }
   }
@@ -219,6 +223,8 @@
     overlays[T.cases] = groups.cases; overlays[T.cameras] = groups.cameras; overlays[T.workers] = groups.workers;
     overlays[T.tracks] = groups.tracks;
     control = L.control.layers(bases, overlays, { collapsed: !!cfg.collapsedLayers, position: 'topright' }).addTo(map);
+    (cfg.hiddenLayers || []).forEach(function (name) { if (groups[name]) { map.removeLayer(groups[name]); } });
+    map.on('resize', onResize);
     map.on('overlayremove', function (e) { if (e.layer === groups.grids) { map.removeLayer(grid.labels); } });
     map.on('overlayadd', function (e) { if (e.layer === groups.grids) { map.addLayer(grid.labels); refreshLabels(); } });
 

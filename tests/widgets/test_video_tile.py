@@ -48,8 +48,8 @@ def test_overlay_text_names_each_state():
     assert overlay_text(TileState.CONNECTING) == "连接中"
     assert overlay_text(TileState.PLAYING) == "播放中"
     assert overlay_text(TileState.NO_SIGNAL) == "无信号"
-    assert overlay_text(TileState.ERROR, "Connection refused") == "错误: Connection refused"
-    assert overlay_text(TileState.ERROR, "x", retry_in=2.2) == "错误: x\n重试中（3 秒）"
+    assert overlay_text(TileState.ERROR, "Connection refused") == "视频流连接失败"
+    assert overlay_text(TileState.ERROR, "x", retry_in=2.2) == "视频流连接失败\n重试中（3 秒）"
     assert overlay_text(TileState.NO_SIGNAL, retry_in=0.0) == "无信号\n重试中（0 秒）"
 
 
@@ -128,7 +128,7 @@ def test_refused_connection_shows_error_retries_and_stays_responsive(qtbot, clos
     assert states[:4] == ["connecting", "error", "connecting", "error"]
     assert all(r for s, r in history if s == "error")
     error_overlay = overlays[states.index("error")]
-    assert error_overlay.startswith("错误: ") and "重试中（" in error_overlay
+    assert error_overlay.startswith("视频流连接失败") and "重试中（" in error_overlay
     assert tile.frames_received() == 0
     assert len(ticker.times) > 20 and ticker.max_gap() < 2.0
 

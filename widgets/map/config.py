@@ -94,6 +94,8 @@ class MapConfig:
     label_zoom: int = 16  # grid labels from this zoom on
     max_labels: int = 600  # at most this many grid labels at once
     animate: bool = True
+    hidden_layers: tuple[str, ...] = ()  # overlays that start switched off (grids, towns, villages, cases,
+    #                                      cameras, workers, tracks); the layer control can show them
 
     def __post_init__(self) -> None:
         if self.theme not in THEMES:

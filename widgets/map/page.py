@@ -83,6 +83,7 @@ def page_config(config: MapConfig) -> dict:
         "animate": config.animate,
         "basemap": config.basemap.kind,
         "collapsedLayers": config.wall_mode,
+        "hiddenLayers": list(config.hidden_layers),
     }
 
 
@@ -101,6 +102,9 @@ def build_map(config: MapConfig, *, tile_zoom: tuple[int, int] | None = None) ->
         min_zoom=config.min_zoom,
         max_zoom=20,
         attribution_control=basemap.kind != "none",
+        # quarter zoom steps: a district fits its panel instead of dropping a whole level
+        zoom_snap=0.25,
+        zoom_delta=0.5,
     )
     m.default_js = list(assets.JS)
     m.default_css = list(assets.CSS)

@@ -37,7 +37,8 @@ def overlay_text(state: TileState, reason: str = "", retry_in: float | None = No
         TileState.CONNECTING: tr("StreamTile", "连接中"),
         TileState.PLAYING: tr("StreamTile", "播放中"),
         TileState.NO_SIGNAL: tr("StreamTile", "无信号"),
-        TileState.ERROR: tr("StreamTile", "错误: {reason}").format(reason=reason or "?"),
+        # the raw (English, technical) reason goes to the tooltip, not over the picture
+        TileState.ERROR: tr("StreamTile", "视频流连接失败"),
     }
     text = lines[state]
     if retry_in is not None:

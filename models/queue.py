@@ -22,6 +22,7 @@ from models.scope import scope_cases
 RUNNING = [CaseStatus.REPORTED, CaseStatus.VERIFIED, CaseStatus.FILED, CaseStatus.DISPATCHED,
            CaseStatus.HANDLED, CaseStatus.CHECKED]
 OPEN = [*RUNNING, CaseStatus.SUSPENDED]
+ALL_JOINS = frozenset({"class", "grid", "town", "department"})
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,33 @@ class QueueQuery:
                 self.light_expr(now).label("light"), Case.card, Case.source, Case.reported_at, Case.updated_at,
                 Case.description, Case.lon, Case.lat, Case.is_demo]
 
-    def _base(self, select: sa.Select, now: dt.datetime) -> sa.Select:
+    def _joined(self, select: sa.Select, tables: frozenset[str] = ALL_JOINS) -> sa.Select:
+        """Join the lookup tables in `tables` (each case has exactly one class, grid and town)."""
+        q = select
+        if "class" in tables:
+            q = q.join(MinorClass, Case.minor_class_id == MinorClass.id)
+        if "grid" in tables:
+            q = q.join(Grid, Case.grid_id == Grid.id)
+        if "town" in tables:
+            q = q.join(Town, Case.town_id == Town.id)
+        if "department" in tables:
+            q = q.outerjoin(Department, Case.department_id == Department.id)
+        return q
+
+    def _needed_joins(self, order: bool) -> frozenset[str]:
+        """The joins the filter (and the order, if `order`) need; counting needs no others."""
+        need: set[str] = set()
+        if self.flt.text.strip():
+            need |= {"class", "grid"}
+        if self.flt.class_codes:
+            need.add("class")
+        if order and self.sort.key == "class":
+            need.add("class")
+        return frozenset(need)
+
+    def _base(self, select: sa.Select, now: dt.datetime, tables: frozenset[str] = ALL_JOINS) -> sa.Select:
         f = self.flt
-        q = (select.join(MinorClass, Case.minor_class_id == MinorClass.id).join(Grid, Case.grid_id == Grid.id)
-             .join(Town, Case.town_id == Town.id).outerjoin(Department, Case.department_id == Department.id))
+        q = self._joined(select, tables)
         q = scope_cases(q, self.identity)
         if f.statuses:
             q = q.where(Case.status.in_(f.statuses))
@@ -146,22 +170,31 @@ class QueueQuery:
         return q
 
     def _order(self, now: dt.datetime) -> list[Any]:
-        light_rank = sa.case((self.light_expr(now) == "red", 0), (self.light_expr(now) == "yellow", 1),
-                             (self.light_expr(now) == "green", 2), else_=3)
+        # red 0, yellow 1, green 2, none 3: `light_expr` as one CASE (evaluated once per row)
+        light_rank = sa.case((sa.or_(Case.status.not_in(RUNNING), Case.step_deadline.is_(None)), 3),
+                             (Case.step_deadline < now, 0), (Case.step_yellow_at <= now, 1), else_=2)
         card_rank = sa.case((Case.card == "red", 0), (Case.card == "yellow", 1), (Case.card == "normal", 2), else_=3)
         col = {"deadline": Case.step_deadline, "code": Case.code, "reported_at": Case.reported_at,
-               "updated_at": Case.updated_at, "light": light_rank, "card": card_rank, "town": Town.code,
+               "updated_at": Case.updated_at, "light": light_rank, "card": card_rank, "town": Case.town_id,
                "class": MinorClass.code, "status": Case.status, "level": Case.level}[self.sort.key]
         primary = col.desc() if self.sort.descending else col.asc()
+        tie = Case.id.desc() if self.sort.descending else Case.id.asc()
+        if self.sort.key != "deadline":  # the only nullable key; a bare column lets an index give the order
+            return [primary, tie]
         nulls_last = sa.case((col.is_(None), 1), else_=0)
-        return [nulls_last, primary, Case.id.desc() if self.sort.descending else Case.id.asc()]
+        return [nulls_last, primary, tie]
 
     def count(self, session: Session, now: dt.datetime) -> int:
-        return session.scalar(self._base(sa.select(sa.func.count()).select_from(Case), now)) or 0
+        q = self._base(sa.select(sa.func.count()).select_from(Case), now, self._needed_joins(order=False))
+        return session.scalar(q) or 0
 
     def page(self, session: Session, now: dt.datetime, offset: int, limit: int) -> list[QueueRow]:
-        q = self._base(sa.select(*self._columns(now)).select_from(Case), now).order_by(*self._order(now))
-        return [_row(r) for r in session.execute(q.offset(offset).limit(limit))]
+        # Deferred join: pick the page's ids on case_ alone (index-friendly), then join for the columns.
+        ids = (self._base(sa.select(Case.id.label("page_id")).select_from(Case), now, self._needed_joins(order=True))
+               .order_by(*self._order(now)).offset(offset).limit(limit).subquery())
+        q = (self._joined(sa.select(*self._columns(now)).select_from(Case))
+             .join(ids, ids.c.page_id == Case.id).order_by(*self._order(now)))
+        return [_row(r) for r in session.execute(q)]
 
     def rows_by_id(self, session: Session, now: dt.datetime, ids: list[int]) -> list[QueueRow]:
         """The given cases as rows, if they pass the scope and the filter (others are absent)."""

@@ -30,6 +30,10 @@ class Case(Base):
         Index("ix_case_open_deadline", "status", "step_deadline"),
         Index("ix_case_closed", "closed_at"),
         Index("ix_case_class_loc", "minor_class_id", "lon", "lat"),
+        # the live queue (models/queue.py): light and deadline order and filter from the index alone,
+        # and the supervision-card order without reading the table
+        Index("ix_case_queue_light", "status", "step_deadline", "step_yellow_at"),
+        Index("ix_case_queue_card", "status", "card"),
     )
 
     id: Mapped[intpk]

@@ -44,6 +44,9 @@ def qm_path(language: str) -> str:
 def install_language(app: QApplication, language: str) -> None:
     """Chinese is the source language; English comes from griddesk_en.qm. Qt's own
     dialogs (OK/Cancel) use Qt's bundled translations."""
+    from widgets import labels
+
+    labels.set_language(language)  # the widgets' own domain texts (statuses, actions, the light)
     for t in _TRANSLATORS:
         app.removeTranslator(t)
     _TRANSLATORS.clear()

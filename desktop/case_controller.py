@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.auth import Identity
 from models.case_view import CaseDetail, attachment_bytes, load_detail
+from models.enums import Level
 from models.lifecycle import Action, CaseError, Params, VersionConflict
 from models.lifecycle.service import CaseService
 from models.reference import active_classes, departments, district_bbox
@@ -78,7 +79,7 @@ class CaseController(QObject):
         rule = self._rule(detail)
         dialog = ActionDialog(action, detail, departments=self._departments,
                               default_department_id=rule.department_id if rule else None,
-                              rule_level=None if rule is None else rule.level, resolve_case_code=self._case_id,
+                              rule_level=None if rule is None else Level(rule.level), resolve_case_code=self._case_id,
                               parent=self.parent_widget)
         while dialog.exec() == ActionDialog.DialogCode.Accepted:
             if self._apply(detail, action, dialog.params(), detail.version):
@@ -86,7 +87,7 @@ class CaseController(QObject):
             # the write failed: reopen with what the user typed
             dialog = ActionDialog(action, self.current or detail, departments=self._departments,
                                   default_department_id=rule.department_id if rule else None,
-                                  rule_level=None if rule is None else rule.level,
+                                  rule_level=None if rule is None else Level(rule.level),
                                   resolve_case_code=self._case_id, initial=dialog.params(),
                                   parent=self.parent_widget)
         return False
@@ -131,7 +132,7 @@ class CaseController(QObject):
             rule = self._rule(fresh)
             again = ActionDialog(action, dialog.fresh(), departments=self._departments,
                                  default_department_id=rule.department_id if rule else None,
-                                 rule_level=None if rule is None else rule.level, resolve_case_code=self._case_id,
+                                 rule_level=None if rule is None else Level(rule.level), resolve_case_code=self._case_id,
                                  initial=dialog.params(), parent=self.parent_widget)
             if again.exec() == ActionDialog.DialogCode.Accepted:
                 return self._apply(fresh, action, again.params(), fresh.version)

@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 
 class IdleCursorHider(QObject):
-    """Blank the cursor after `idle_ms` without mouse movement; any movement shows it again."""
+    """Blank the cursor after `idle_ms` without mouse movement; any movement shows it again.
 
-    def __init__(self, idle_ms: int = 3000, parent=None) -> None:
+    The cursor position is polled: an application-wide Python event filter sees every
+    event of QtWebEngine's internal Quick items, and PySide crashes wrapping those.
+    """
+
+    def __init__(self, idle_ms: int = 3000, parent=None, poll_ms: int = 250) -> None:
         super().__init__(parent)
         self.hidden = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(idle_ms)
         self._timer.timeout.connect(self._hide)
+        self._poll = QTimer(self)
+        self._poll.setInterval(poll_ms)
+        self._poll.timeout.connect(self._check)
+        self._last_pos = None
 
     def start(self) -> None:
-        QApplication.instance().installEventFilter(self)
+        self._last_pos = QCursor.pos()
         self._timer.start()
+        self._poll.start()
 
     def stop(self) -> None:
-        QApplication.instance().removeEventFilter(self)
+        self._poll.stop()
         self._timer.stop()
         self._show()
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt)
-        if event.type() in (QEvent.Type.MouseMove, QEvent.Type.MouseButtonPress, QEvent.Type.Wheel):
+    def _check(self) -> None:
+        pos = QCursor.pos()
+        if pos != self._last_pos:
+            self._last_pos = pos
             self._show()
             self._timer.start()
-        return False
 
     def _hide(self) -> None:
         if not self.hidden:

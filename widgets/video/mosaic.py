@@ -24,8 +24,7 @@ LAYOUTS = (1, 4, 9)
 
 
 def layout_label(n: int) -> str:
-    tr = QCoreApplication.translate
-    return {1: tr("VideoMosaic", "单画面"), 4: "2×2", 9: "3×3"}[n]
+    return {1: QCoreApplication.translate("VideoMosaic", "单画面"), 4: "2×2", 9: "3×3"}[n]
 
 
 def screen_label(index: int, name: str, width: int, height: int) -> str:

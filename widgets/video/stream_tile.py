@@ -30,19 +30,18 @@ _ACTIVE = (TileState.CONNECTING, TileState.PLAYING)
 
 def overlay_text(state: TileState, reason: str = "", retry_in: float | None = None) -> str:
     """The text over a tile (pure: testable without a widget)."""
-    tr = QCoreApplication.translate
     lines = {
-        TileState.IDLE: tr("StreamTile", "无摄像头"),
-        TileState.STOPPED: tr("StreamTile", "已停止"),
-        TileState.CONNECTING: tr("StreamTile", "连接中"),
-        TileState.PLAYING: tr("StreamTile", "播放中"),
-        TileState.NO_SIGNAL: tr("StreamTile", "无信号"),
+        TileState.IDLE: QCoreApplication.translate("StreamTile", "无摄像头"),
+        TileState.STOPPED: QCoreApplication.translate("StreamTile", "已停止"),
+        TileState.CONNECTING: QCoreApplication.translate("StreamTile", "连接中"),
+        TileState.PLAYING: QCoreApplication.translate("StreamTile", "播放中"),
+        TileState.NO_SIGNAL: QCoreApplication.translate("StreamTile", "无信号"),
         # the raw (English, technical) reason goes to the tooltip, not over the picture
-        TileState.ERROR: tr("StreamTile", "视频流连接失败"),
+        TileState.ERROR: QCoreApplication.translate("StreamTile", "视频流连接失败"),
     }
     text = lines[state]
     if retry_in is not None:
-        text += "\n" + tr("StreamTile", "重试中（{n} 秒）").format(n=max(0, math.ceil(retry_in)))
+        text += "\n" + QCoreApplication.translate("StreamTile", "重试中（{n} 秒）").format(n=max(0, math.ceil(retry_in)))
     return text
 
 

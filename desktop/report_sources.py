@@ -86,7 +86,11 @@ def load_grid_counts(args, town_codes: list[str]) -> dict[str, int]:
 
 def iter_ledger_rows(args, date_from: dt.date, date_to: dt.date, town: str | None) -> tuple[int | None, Iterable[dict]]:
     s = _session(args)
-    total, rows = store.ledger_rows(s, _identity(s, args), date_from, date_to, town)
+    try:
+        total, rows = store.ledger_rows(s, _identity(s, args), date_from, date_to, town)
+    except store.AssessmentError as exc:
+        s.close()
+        raise CliError(str(exc)) from exc
 
     def stream():
         try:

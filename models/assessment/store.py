@@ -130,6 +130,11 @@ def ledger_rows(session: Session, identity: Identity, date_from: dt.date, date_t
                 town_code: str | None = None, now: dt.datetime | None = None) -> tuple[int, Iterator[dict[str, Any]]]:
     """Cases reported in [from, to) with step times, light and card, streamed."""
     now = now or dt.datetime.now()
+    own = town_filter(identity)
+    if own is not None and town_code is not None:
+        own_code = session.scalar(sa.select(Town.code).where(Town.id == own))
+        if town_code != own_code:
+            raise AssessmentError(f"镇街 {town_code} 不在您的辖区 / town {town_code} is outside your town")
     q = (sa.select(*LEDGER_COLUMNS).join(MinorClass, Case.minor_class_id == MinorClass.id)
          .join(Grid, Case.grid_id == Grid.id).join(Town, Case.town_id == Town.id)
          .where(Case.reported_at >= dt.datetime.combine(date_from, dt.time()),

@@ -155,3 +155,28 @@ def test_self_handled_report_is_closed_at_grid_level(engine):
         with pytest.raises(NotPermitted):
             svc(s, UserRole.DUTY_OFFICER, clock).report(minor_code="1201", lon=grid_centre(3)[0],
                                                         lat=grid_centre(3)[1], self_handled=True)
+
+
+def test_scoped_lookup_does_not_reveal_whether_a_case_exists(engine):
+    clock = Clock(MON)
+    with Session(engine) as s:
+        other = svc(s, UserRole.DUTY_OFFICER, clock).report(minor_code="1102", lon=grid_centre(3)[0],
+                                                            lat=grid_centre(3)[1])
+        s.flush()
+        town_svc = svc(s, UserRole.TOWN_OFFICER, clock, town=town_id(s, 1))
+        with pytest.raises(OutOfScope) as elsewhere:
+            town_svc.get(code=other.code)
+        with pytest.raises(OutOfScope) as nowhere:
+            town_svc.get(code="AJ2099010100001")
+        assert str(elsewhere.value).replace(other.code, "X") == str(nowhere.value).replace("AJ2099010100001", "X")
+
+
+def test_town_officer_cannot_export_another_towns_ledger(engine):
+    from models.assessment.store import AssessmentError, ledger_rows
+
+    with Session(engine) as s:
+        me = identity(UserRole.TOWN_OFFICER, town_id(s, 1))
+        with pytest.raises(AssessmentError):
+            ledger_rows(s, me, dt.date(2026, 1, 1), dt.date(2027, 1, 1), "331004002")
+        total, rows = ledger_rows(s, me, dt.date(2026, 1, 1), dt.date(2027, 1, 1), "331004001")
+        assert total == len(list(rows))

@@ -62,17 +62,25 @@ class Counters:
         return [f.name for f in dc.fields(cls)]
 
 
+def _exact(x: float | Decimal) -> Decimal:
+    return x if isinstance(x, Decimal) else Decimal(x)  # exact for ints and floats
+
+
 def rate(num: float, den: float) -> float | None:
-    """A fraction rounded half-up to 4 decimals; None where the denominator is 0."""
+    """A fraction rounded half-up to 4 decimals; None where the denominator is 0.
+
+    Divided in Decimal, so that a quotient such as 3/20000 = 0.00015 rounds up as
+    half-up says (the float quotient lies just below it)."""
     if not den:
         return None
-    return float(Decimal(num / den).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+    return float((_exact(num) / _exact(den)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
-def hours(seconds: float | None) -> float | None:
+def hours(seconds: float | Decimal | None) -> float | None:
+    """Seconds as hours rounded half-up to 2 decimals (22.575 h → 22.58, not the float's 22.57)."""
     if seconds is None:
         return None
-    return float(Decimal(seconds / 3600).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float((_exact(seconds) / 3600).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def nearest_rank(sorted_hist: list[tuple[float, int]], q: float = 0.9) -> float | None:
@@ -115,7 +123,7 @@ def indicators(c: Counters, due_to_close: int, p90_seconds: float | None, grids:
         "on_time_closure_rate": rate(c.closed_on_time, due_to_close),
         "rework_rate": rate(c.reworked, c.handled),
         "grassroots_resolution_rate": rate(c.closed_grassroots, c.closed),
-        "mean_handle_hours": hours(c.handle_seconds / c.handle_n) if c.handle_n else None,
+        "mean_handle_hours": hours(_exact(c.handle_seconds) / c.handle_n) if c.handle_n else None,
         "p90_handle_hours": hours(p90_seconds),
     }
     for step in STEPS:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from models.kpi.formulas import Counters
-from models.kpi.sql import cohort_columns, whole_minutes
+from models.kpi.sql import cohort_columns, unindexed, whole_minutes
 from models.schema import Case, ChangeFeed, KpiHandleHist, KpiRollup, KpiState
 
 FEED_MARGIN = 2000
@@ -34,73 +34,76 @@ def _day(value: Any) -> dt.date:
     return value
 
 
-def _slice_rows(session: Session, day_col: Any, days: Iterable[dt.date], towns: set[int] | None,
+def _slice_rows(session: Session, day_col: Any, lo: dt.date, hi: dt.date, towns: set[int] | None,
                 extra: dict[str, Any]) -> list[Any]:
+    """Grouped by (day of `day_col`, town, department) over the days [lo, hi)."""
     day = sa.func.date(day_col).label("day")
     dept = sa.func.coalesce(Case.department_id, 0).label("dept")
-    days = sorted(set(days))
-    q = sa.select(day, Case.town_id, dept, *[c.label(k) for k, c in extra.items()]).where(day_col.is_not(None))
+    q = sa.select(day, Case.town_id, dept, *[c.label(k) for k, c in extra.items()]).where(
+        day_col >= dt.datetime.combine(lo, dt.time()), day_col < dt.datetime.combine(hi, dt.time()))
     if towns is not None:
-        q = q.where(Case.town_id.in_(towns))
-    if days:
-        conds = [sa.and_(day_col >= dt.datetime.combine(d, dt.time()),
-                         day_col < dt.datetime.combine(d + dt.timedelta(days=1), dt.time())) for d in days]
-        q = q.where(sa.or_(*conds)) if len(conds) < 200 else q.where(
-            day_col >= dt.datetime.combine(days[0], dt.time()),
-            day_col < dt.datetime.combine(days[-1] + dt.timedelta(days=1), dt.time()))
+        q = q.where(unindexed(Case.town_id).in_(towns))  # the day range is the selective part
     return session.execute(q.group_by(day, Case.town_id, dept)).all()
 
 
-def recompute(session: Session, slices: set[tuple[dt.date, int]] | None) -> int:
-    """Rewrite the buckets of `slices` ((day, town) pairs); None rewrites everything."""
+def _rewrite(session: Session, lo: dt.date, hi: dt.date, towns: set[int] | None) -> int:
+    """Recompute the buckets of days [lo, hi) (of `towns`, or all) and replace the stored ones."""
     dialect = session.get_bind().dialect.name
-    if slices is not None and not slices:
-        return 0
+    names = Counters.names()
+    buckets: dict[tuple[dt.date, int, int], Counters] = defaultdict(Counters)
+    for row in _slice_rows(session, Case.filed_at, lo, hi, towns, cohort_columns(dialect, None)):
+        m = row._mapping
+        buckets[(_day(row.day), row.town_id, row.dept)] += Counters(**{
+            k: (float(m[k]) if k == "handle_seconds" else int(m[k])) for k in names if k in m})
+    reported = {"reported": sa.func.count(),
+                "voided": sa.func.coalesce(sa.func.sum(sa.case((Case.voided_at.is_not(None), 1), else_=0)), 0)}
+    for row in _slice_rows(session, Case.reported_at, lo, hi, towns, reported):
+        buckets[(_day(row.day), row.town_id, row.dept)] += Counters(reported=int(row.reported), voided=int(row.voided))
+    minutes = whole_minutes(dialect, Case.dispatched_at, Case.handled_at)
+    hist_q = (sa.select(sa.func.date(Case.filed_at).label("day"), Case.town_id,
+                        sa.func.coalesce(Case.department_id, 0).label("dept"), minutes.label("m"),
+                        sa.func.count().label("n"))
+              .where(Case.filed_at >= dt.datetime.combine(lo, dt.time()),
+                     Case.filed_at < dt.datetime.combine(hi, dt.time()),
+                     Case.handled_at.is_not(None), Case.dispatched_at.is_not(None), Case.self_handled.is_(False)))
+    if towns is not None:
+        hist_q = hist_q.where(unindexed(Case.town_id).in_(towns))
+    hist = [dict(day=_day(r.day), town_id=r.town_id, department_id=r.dept, minutes=int(r.m), n=int(r.n))
+            for r in session.execute(hist_q.group_by("day", Case.town_id, "dept", "m"))]
+    for table in (KpiRollup, KpiHandleHist):
+        q = sa.delete(table).where(table.day >= lo, table.day < hi)
+        session.execute(q if towns is None else q.where(table.town_id.in_(towns)))
+    rows = [dict(day=k[0], town_id=k[1], department_id=k[2], **vars(c)) for k, c in buckets.items()]
+    for i in range(0, len(rows), 5000):
+        session.execute(sa.insert(KpiRollup), rows[i:i + 5000])
+    for i in range(0, len(hist), 5000):
+        session.execute(sa.insert(KpiHandleHist), hist[i:i + 5000])
+    return len(rows)
+
+
+def recompute(session: Session, slices: set[tuple[dt.date, int]] | None) -> int:
+    """Rewrite the buckets of `slices` ((day, town) pairs); None rewrites everything.
+
+    Everything is rewritten a month at a time, so memory stays flat however long
+    the history (a 5-million-case history has millions of histogram rows)."""
+    if slices is None:
+        session.execute(sa.delete(KpiRollup))
+        session.execute(sa.delete(KpiHandleHist))
+        first, last_r, last_f = session.execute(sa.select(
+            sa.func.min(Case.reported_at), sa.func.max(Case.reported_at), sa.func.max(Case.filed_at))).one()
+        if first is None:
+            return 0
+        lo, end = _day(first), max(_day(last_r), _day(last_f) if last_f else _day(last_r)) + dt.timedelta(days=1)
+        written = 0
+        while lo < end:
+            hi = min((lo.replace(day=1) + dt.timedelta(days=32)).replace(day=1), end)
+            written += _rewrite(session, lo, hi, None)
+            lo = hi
+        return written
     by_day: dict[dt.date, set[int]] = defaultdict(set)
-    for d, t in slices or ():
+    for d, t in slices:
         by_day[d].add(t)
-    groups = [(None, None)] if slices is None else [([d], towns) for d, towns in by_day.items()]
-    written = 0
-    for days, towns in groups:
-        wanted = None if slices is None else {(days[0], t) for t in towns}
-        buckets: dict[tuple[dt.date, int, int], Counters] = defaultdict(Counters)
-        for row in _slice_rows(session, Case.filed_at, days or (), towns, cohort_columns(dialect, None)):
-            key = (_day(row.day), row.town_id, row.dept)
-            if wanted is None or key[:2] in wanted:
-                m = row._mapping
-                buckets[key] += Counters(**{k: m[k] for k in Counters.names() if k in m})
-        reported = {"reported": sa.func.count(),
-                    "voided": sa.func.coalesce(sa.func.sum(sa.case((Case.voided_at.is_not(None), 1), else_=0)), 0)}
-        for row in _slice_rows(session, Case.reported_at, days or (), towns, reported):
-            key = (_day(row.day), row.town_id, row.dept)
-            if wanted is None or key[:2] in wanted:
-                buckets[key] += Counters(reported=int(row.reported), voided=int(row.voided))
-        minutes = whole_minutes(dialect, Case.dispatched_at, Case.handled_at)
-        hist_q = (sa.select(sa.func.date(Case.filed_at).label("day"), Case.town_id,
-                            sa.func.coalesce(Case.department_id, 0).label("dept"), minutes.label("m"),
-                            sa.func.count().label("n"))
-                  .where(Case.filed_at.is_not(None), Case.handled_at.is_not(None), Case.dispatched_at.is_not(None),
-                         Case.self_handled.is_(False)))
-        if days:
-            d0 = dt.datetime.combine(days[0], dt.time())
-            hist_q = hist_q.where(Case.filed_at >= d0, Case.filed_at < d0 + dt.timedelta(days=1),
-                                  Case.town_id.in_(towns))
-        hist = [dict(day=_day(r.day), town_id=r.town_id, department_id=r.dept, minutes=int(r.m), n=int(r.n))
-                for r in session.execute(hist_q.group_by("day", Case.town_id, "dept", "m"))]
-        if wanted is None:
-            session.execute(sa.delete(KpiRollup))
-            session.execute(sa.delete(KpiHandleHist))
-        else:
-            for d, t in wanted:
-                session.execute(sa.delete(KpiRollup).where(KpiRollup.day == d, KpiRollup.town_id == t))
-                session.execute(sa.delete(KpiHandleHist).where(KpiHandleHist.day == d, KpiHandleHist.town_id == t))
-        rows = [dict(day=k[0], town_id=k[1], department_id=k[2], **vars(c)) for k, c in buckets.items()]
-        for i in range(0, len(rows), 5000):
-            session.execute(sa.insert(KpiRollup), rows[i:i + 5000])
-        for i in range(0, len(hist), 5000):
-            session.execute(sa.insert(KpiHandleHist), hist[i:i + 5000])
-        written += len(rows)
-    return written
+    return sum(_rewrite(session, d, d + dt.timedelta(days=1), towns) for d, towns in sorted(by_day.items()))
 
 
 def _state(session: Session) -> KpiState:

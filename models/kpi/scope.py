@@ -36,15 +36,20 @@ class ResolvedScope:
     grid_count: int = 0
 
     def case_filter(self) -> list[Any]:
+        """Conditions on cases; the town and department ones are not for an index (see
+        `sql.unindexed`): the period's time range is the selective part, a whole town's
+        or department's history is not. Villages and grids are small: their indexes help."""
+        from models.kpi.sql import unindexed
+
         conds: list[Any] = []
         if self.town_id is not None:
-            conds.append(Case.town_id == self.town_id)
+            conds.append(unindexed(Case.town_id) == self.town_id)
         if self.village_id is not None:
             conds.append(Case.village_id == self.village_id)
         if self.grid_ids:
             conds.append(Case.grid_id.in_(self.grid_ids))
         if self.department_id is not None:
-            conds.append(Case.department_id == self.department_id)
+            conds.append(unindexed(Case.department_id) == self.department_id)
         return conds
 
 

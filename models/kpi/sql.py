@@ -17,14 +17,29 @@ _GRASSROOTS = [Level.GRID.value, Level.VILLAGE.value]
 
 
 def seconds_between(dialect: str, start: Any, end: Any) -> Any:
+    """Whole seconds from start to end, alike on every engine (SQLite's julianday
+    difference carries float noise: 2 h came out as 7199.9999997 s)."""
     if dialect == "sqlite":
-        return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
-    return sa.extract("epoch", end - start)
+        return sa.func.round((sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0)
+    return sa.func.round(sa.extract("epoch", end - start))
 
 
 def whole_minutes(dialect: str, start: Any, end: Any) -> Any:
     """Floor of the duration in minutes (a small epsilon absorbs float error)."""
     return sa.cast(sa.func.floor(seconds_between(dialect, start, end) / 60.0 + 1e-6), sa.Integer)
+
+
+def unindexed(col: Any) -> Any:
+    """`col + 0`: the same value, but the planner cannot answer it from an index on `col`.
+
+    Every indicator query is bounded by a time range (filed_at / reported_at, indexed),
+    which keeps its work proportional to the period, not to the history. SQLite has
+    no statistics unless ANALYZE ran, and given `town_id = ?` it prefers
+    ix_case_town_status — a scan of the town's whole history (10 years: 500,000 rows
+    for a 30-day question). Wrapping the town and department filters leaves it the
+    time range.
+    """
+    return col + 0
 
 
 def _done(col: Any, asof: dt.datetime | None) -> Any:
@@ -38,16 +53,20 @@ def _count(cond: Any) -> Any:
 def cohort_columns(dialect: str, asof: dt.datetime | None) -> dict[str, Any]:
     """Aggregate expressions over the filed cohort (state as of `asof`, or now)."""
     closed = _done(Case.closed_at, asof)
-    handled = _done(Case.handled_at, asof)
-    handle_timed = sa.and_(handled, Case.dispatched_at.is_not(None), Case.self_handled.is_(False))
     dispatched = _done(Case.first_dispatched_at, asof)
+    handled_now = _done(Case.handled_at, asof)
+    # a rework restarts the round (handled_at is cleared until the case is handled again), but a
+    # reworked case was handled before its rework: it stays among the handled cases
+    reworked = sa.and_(Case.rework_count > 0, dispatched)
+    handled = sa.or_(handled_now, reworked)
+    handle_timed = sa.and_(handled_now, Case.dispatched_at.is_not(None), Case.self_handled.is_(False))
     cols = {
         "filed": sa.func.count(),
         "closed": _count(closed),
         "closed_on_time": _count(sa.and_(closed, Case.closed_at <= Case.close_deadline)),
         "closed_grassroots": _count(sa.and_(closed, Case.closed_level.in_(_GRASSROOTS))),
         "handled": _count(handled),
-        "reworked": _count(sa.and_(handled, Case.rework_count > 0)),
+        "reworked": _count(reworked),
         "handle_n": _count(handle_timed),
         "handle_seconds": sa.func.coalesce(sa.func.sum(sa.case(
             (handle_timed, seconds_between(dialect, Case.dispatched_at, Case.handled_at)), else_=0.0)), 0.0),

@@ -83,8 +83,7 @@ def check_allowed(case: Any, action: Action, actor: Identity, params: Params | N
         raise NotPermitted(action.value, actor.role.value)
     if actor.role is R.TOWN_OFFICER and actor.town_id != case.town_id:
         raise OutOfScope(case.code)
-    if actor.role is R.DEPARTMENT and action is not Action.APPEAL and (
-            case.department_id is None or case.department_id != actor.department_id):
+    if actor.role is R.DEPARTMENT and (case.department_id is None or case.department_id != actor.department_id):
         raise NotPermitted(action.value, actor.role.value, "the case is not dispatched to your department")
     _check_special(case, action, actor, params)
     if params is not None:
@@ -101,6 +100,8 @@ def check_allowed(case: Any, action: Action, actor: Identity, params: Params | N
             raise MissingInput(action.value, "extension")
         if action is Action.MARK_DUPLICATE and params.duplicate_of_id is None:
             raise MissingInput(action.value, "duplicate_of")
+        if action is Action.MARK_DUPLICATE and params.duplicate_of_id == case.id:
+            raise IllegalTransition(action.value, case.status.value, "a case cannot duplicate itself")
         if action is Action.DECIDE_APPEAL and params.accept is None:
             raise MissingInput(action.value, "accept")
 
@@ -167,9 +168,14 @@ def _on_time(done: dt.datetime, deadline: dt.datetime | None) -> bool | None:
 
 def _shift(ctx: Ctx, moment: dt.datetime | None, start: dt.datetime, end: dt.datetime,
            unit: TimeUnit) -> dt.datetime | None:
-    """Move `moment` later by the time of unit `unit` that passed in [start, end)."""
-    if moment is None:
-        return None
+    """Move `moment` later by the time of unit `unit` that passed in [start, end).
+
+    A moment already reached when the suspension began stays where it is (as
+    `WorkCalendar.shift_for_pause`): suspending an overdue case does not make
+    it on time again.
+    """
+    if moment is None or moment <= start:
+        return moment
     return ctx.calendar.add(moment, ctx.calendar.elapsed(start, end, unit), unit)
 
 
@@ -227,11 +233,13 @@ def _dispatch(case, ctx, p):
     case.dispatched_at = ctx.at
     if case.first_dispatched_at is None:
         case.first_dispatched_at = ctx.at
+        case.auto_dispatched = bool(p.auto)  # the auto-dispatch share counts first dispatches
     case.dispatch_on_time = _on_time(ctx.at, case.dispatch_deadline)
     case.department_id = p.department_id
     if p.level is not None:
         case.level = p.level
-    case.auto_dispatched = bool(p.auto) if case.rework_count == 0 and case.return_count == 0 else case.auto_dispatched
+    elif ctx.rule.level.rank > case.level.rank:
+        case.level = ctx.rule.level  # default: the rule's level, never below an escalation
     case.status = S.DISPATCHED
     start_step(case, Step.HANDLE, ctx.at, ctx)
 
@@ -267,14 +275,17 @@ def _close(case, ctx, p):
 
 
 def _back_to_dispatch(case, ctx):
+    """A new round of dispatch → handle → check: the record shows the current round
+    (the flow log keeps the earlier ones), so no step stays marked done ahead of it."""
     case.status = S.FILED
     case.department_id = None
+    case.handled_at = case.checked_at = None
+    case.handle_on_time = case.check_on_time = None
     start_step(case, Step.DISPATCH, ctx.at, ctx)
 
 
 def _rework(case, ctx, p):
     case.rework_count += 1
-    case.checked_at = None
     _back_to_dispatch(case, ctx)
     return {"rework": case.rework_count}
 

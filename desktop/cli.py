@@ -17,6 +17,7 @@ CLI_MODULES = (
     "desktop.cli_case",
     "desktop.cli_kpi",
     "desktop.cli_reports",
+    "desktop.cli_conference",
     "desktop.cli_gui",
 )
 

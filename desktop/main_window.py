@@ -19,12 +19,14 @@ from sqlalchemy.orm import sessionmaker
 from desktop import theme
 from desktop.actions import MENUS, build_actions, specs_for
 from desktop.case_controller import CaseController
+from desktop.conference import ConferenceController, attach_screen_actions
 from desktop.live import LiveFeed
 from desktop.map_controller import MapController
 from desktop.wall import IdleCursorHider, screen_for, screen_key
 from desktop.workers import TaskRunner
 from models.auth import Identity
 from models.cameras import Camera
+from models.enums import UserRole
 from models.kpi import trends
 from models.queue import QueueFilter, feed_head
 from models.reference import active_classes, district_bbox, towns
@@ -130,6 +132,15 @@ class MainWindow(QMainWindow):
                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
             self.docks[key] = dock
         self._arrange(wall)
+        # video consults (issue 8): every role with case work; the button only once a provider exists
+        self.conference = None
+        if identity.role is not UserRole.FINANCE:
+            self.conference = ConferenceController(self.sessions, identity, self, tab_with=self.docks["video"],
+                                                   wall=wall, clock=self.clock)
+            self.detail.set_conference_enabled(self.conference.has_providers())
+            self.detail.conferenceRequested.connect(self.conference.consult_case)
+        if wall:  # no menu bar on the wall: Ctrl+Shift+N and the video dock's context menu
+            attach_screen_actions(self, self.docks["video"], self.video)
 
         # status bar
         self.light = ConnectionLight(wall_mode=wall)
@@ -350,7 +361,7 @@ class MainWindow(QMainWindow):
         self.queue.set_filter(self.queue.filter())
         self.maps.load()
         self.refresh_kpi()
-        self.runner.submit("video.default", _cameras, self.sessions, identity, on_done=self.video.set_cameras)
+        self.runner.submit("video.default", _cameras, self.sessions, self.identity, on_done=self.video.set_cameras)
 
     def refresh_kpi(self) -> None:
         scope, period, days = self.kpi.selection()

@@ -1,0 +1,369 @@
+"""Video consults in the window: from a case (or a grid, or a town) to a running conference.
+
+`ConferenceController.consult_case(case_id)` (the case detail's "视频会商" button)
+loads the target and its proposed participants (`models.conference_store`), shows
+`ConsultDialog` (checkable participants, the provider with the default
+preselected), builds the launch with the provider and carries it out:
+
+- embedded URL: the `ConferencePanel` in a "视频会商" dock, created on first use and
+  tabbed next to the video dock;
+- browser URL: the system browser;
+- process: `ProcessLauncher` (argument list, no shell).
+
+Each consult writes a start row and an end row (`record_consult`, one Session each):
+the start before anything is opened — a consult that cannot be recorded is not
+started — and the end when the panel hangs up (its button, the page leaving, the dock
+closed, the window closed; with the camera/microphone decisions made meanwhile) or
+the client exits (with its exit status). A browser consult has
+no end the program can see: only its start is recorded. `consult_grid` and
+`consult_town` do the same for a grid (the map) or a town.
+
+`attach_screen_actions` gives the wall (no menu bar) the video panel's "full screen
+on screen N": a context menu on the video dock and Ctrl+Shift+N shortcuts.
+"""
+
+from __future__ import annotations
+
+import dataclasses as dc
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFormLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.auth import Identity
+from models.conference import ConferenceError, ConferenceLaunch, LaunchKind, Participant, start_conference
+from models.conference_store import (ConsultTarget, ProviderConfig, consult_for_case, consult_for_grid,
+                                     consult_for_town, has_enabled_provider, list_providers, record_consult)
+from models.lifecycle.errors import CaseError
+from widgets.video.process_launcher import ProcessLauncher, ProcessRecord, open_in_browser
+
+
+def role_text(role: str) -> str:
+    texts = {
+        "leader": QCoreApplication.translate("ConsultDialog", "网格长"),
+        "full_time": QCoreApplication.translate("ConsultDialog", "专职网格员"),
+        "guide": QCoreApplication.translate("ConsultDialog", "网格指导员"),
+        "part_time": QCoreApplication.translate("ConsultDialog", "兼职网格员"),
+        "town_officer": QCoreApplication.translate("ConsultDialog", "镇街"),
+        "department": QCoreApplication.translate("ConsultDialog", "职能部门"),
+    }
+    return texts.get(role, role)
+
+
+def participant_text(name: str, role: str, phone: str) -> str:
+    return " · ".join(x for x in (name, role_text(role), phone) if x)
+
+
+def _utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+# --------------------------------------------------------------------------- dialog
+
+class ConsultDialog(QDialog):
+    """Who joins and through which provider. Plain data in, plain data out."""
+
+    def __init__(self, target: ConsultTarget, providers: Sequence[ProviderConfig], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.target = target
+        self._providers = list(providers)
+        self.setWindowTitle(self.tr("视频会商"))
+        self.setObjectName("consultDialog")
+        room = target.request("").room
+        form = QFormLayout()
+        self.title_label = QLabel(target.title)
+        form.addRow(self.tr("会商对象"), self.title_label)
+        self.room_label = QLabel(room)
+        self.room_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.tr("会议室"), self.room_label)
+        self.provider_box = QComboBox()
+        for p in self._providers:
+            self.provider_box.addItem(f"{p.name} ({p.kind})", p.name)
+        default = next((i for i, p in enumerate(self._providers) if p.is_default), 0)
+        self.provider_box.setCurrentIndex(default)
+        form.addRow(self.tr("会商系统"), self.provider_box)
+
+        self.participant_list = QListWidget()
+        self.participant_list.setObjectName("consultParticipants")
+        for p in target.proposals:
+            item = QListWidgetItem(participant_text(p.name, p.role, p.phone))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if p.checked else Qt.CheckState.Unchecked)
+            item.setData(Qt.ItemDataRole.UserRole, p)
+            self.participant_list.addItem(item)
+        self.empty_label = QLabel(self.tr("没有可建议的参会人员"))
+        self.empty_label.setVisible(not target.proposals)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("开始会商"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.provider_box.setEnabled(bool(self._providers))
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(self._providers))
+
+        box = QVBoxLayout(self)
+        box.addLayout(form)
+        box.addWidget(QLabel(self.tr("参会人员")))
+        box.addWidget(self.participant_list, 1)
+        box.addWidget(self.empty_label)
+        box.addWidget(buttons)
+        self.resize(460, 420)
+
+    def provider(self) -> ProviderConfig | None:
+        name = self.provider_box.currentData()
+        return next((p for p in self._providers if p.name == name), None)
+
+    def set_checked(self, index: int, checked: bool) -> None:
+        self.participant_list.item(index).setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+
+    def participants(self) -> list[Participant]:
+        """The checked participants, in the proposed order."""
+        out = []
+        for i in range(self.participant_list.count()):
+            item = self.participant_list.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole).participant())
+        return out
+
+
+# --------------------------------------------------------------------------- controller
+
+@dc.dataclass
+class _Consult:
+    target: ConsultTarget
+    provider_name: str
+    launch: ConferenceLaunch
+    started_at: str
+    permissions: list[dict[str, Any]] = dc.field(default_factory=list)
+
+    def payload(self, **extra: Any) -> dict[str, Any]:
+        return {**self.launch.log_payload(), "provider_name": self.provider_name, "scope": self.target.scope,
+                "started_at": self.started_at, **extra}
+
+
+class ConferenceController(QObject):
+    """Starts consults for the main window and records them (see the module docstring).
+
+    Signals: `started(ConferenceLaunch)`, `ended(dict)` (the end row's payload),
+    `recorded(scope, target_id, phase)`, `failed(str)`.
+    """
+
+    started = Signal(object)
+    ended = Signal(object)
+    recorded = Signal(str, int, str)
+    failed = Signal(str)
+
+    def __init__(self, sessions: sessionmaker[Session], identity: Identity, window: QMainWindow, *,
+                 tab_with: QDockWidget | None = None, wall: bool = False,
+                 clock: Callable[[], dt.datetime] | None = None, message_boxes: bool = True) -> None:
+        super().__init__(window)
+        self.sessions, self.identity, self.window = sessions, identity, window
+        self.tab_with, self.wall = tab_with, wall
+        self.clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
+        self.message_boxes = message_boxes
+        self.launcher = ProcessLauncher(self)
+        self.launcher.ended.connect(self._on_process_ended)
+        self._panel = None
+        self._dock: QDockWidget | None = None
+        self._consults: dict[int, _Consult] = {}  # id(launch) -> running consult
+        window.installEventFilter(self)
+
+    # ---------------------------------------------------------------- public
+    def has_providers(self) -> bool:
+        """Whether any provider is enabled (the case detail shows its button only then)."""
+        try:
+            with self.sessions() as s:
+                return has_enabled_provider(s)
+        except SQLAlchemyError:
+            return False
+
+    def consult_case(self, case_id: int) -> ConferenceLaunch | None:
+        return self._consult(consult_for_case, case_id)
+
+    def consult_grid(self, grid_id: int) -> ConferenceLaunch | None:
+        return self._consult(consult_for_grid, grid_id)
+
+    def consult_town(self, town_id: int) -> ConferenceLaunch | None:
+        return self._consult(consult_for_town, town_id)
+
+    def start(self, target: ConsultTarget, provider: ProviderConfig,
+              participants: Sequence[Participant]) -> ConferenceLaunch | None:
+        """Start a consult without the dialog; None when it could not be started (reported)."""
+        request = target.request(self.identity.display_name or self.identity.username, participants)
+        try:
+            launch = start_conference(provider.kind, provider.config, request)
+        except (ConferenceError, ValueError) as exc:
+            self._fail(self.tr("无法开始视频会商: {0}").format(exc))
+            return None
+        consult = _Consult(target, provider.name, launch, _utc_now())
+        if launch.kind is LaunchKind.EMBEDDED_URL:
+            panel = self.panel()
+            panel.hang_up()  # the running consult ends (and is recorded) before the next one starts
+            if not self._record(consult, "start", consult.payload()):
+                return None
+            self._consults[id(launch)] = consult
+            panel.open(launch)
+            self._dock.show()
+            self._dock.raise_()
+        elif launch.kind is LaunchKind.BROWSER_URL:
+            if not self._record(consult, "start", consult.payload()):
+                return None
+            if not open_in_browser(launch):
+                self._record(consult, "end", consult.payload(ended_at=_utc_now(), status="failed_to_start",
+                                                             error="no browser"))
+                self._fail(self.tr("无法打开浏览器: {0}").format(launch.url))
+                return None
+        else:
+            if not self._record(consult, "start", consult.payload()):
+                return None
+            self._consults[id(launch)] = consult  # before start: a failure to start ends it at once
+            self.launcher.start(launch)
+        self.started.emit(launch)
+        return launch
+
+    def panel(self):
+        """The conference panel, in its dock (created on first use, tabbed with the video)."""
+        if self._panel is None:
+            from widgets.video.conference_panel import ConferencePanel  # QtWebEngine: only when needed
+
+            self._panel = ConferencePanel()
+            self._panel.ended.connect(self._on_panel_ended)
+            self._panel.permission_decided.connect(self._on_permission)
+            dock = QDockWidget(self.tr("视频会商"), self.window)
+            dock.setObjectName("dock.conference")
+            dock.setWidget(self._panel)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures if self.wall else
+                             QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+            area = Qt.DockWidgetArea.RightDockWidgetArea
+            if self.tab_with is not None:
+                area = self.window.dockWidgetArea(self.tab_with)
+            dock.installEventFilter(self)  # closing the dock hangs up
+            self.window.addDockWidget(area, dock)
+            if self.tab_with is not None:
+                self.window.tabifyDockWidget(self.tab_with, dock)
+            self._dock = dock
+        return self._panel
+
+    def dock(self) -> QDockWidget | None:
+        return self._dock
+
+    def running(self) -> list[ConferenceLaunch]:
+        return [c.launch for c in self._consults.values()]
+
+    def shutdown(self) -> None:
+        """Hang up and end running clients (the window closes); their end rows are written."""
+        if self._panel is not None:
+            self._panel.hang_up()
+        self.launcher.shutdown()
+
+    # ---------------------------------------------------------------- internals
+    def _consult(self, loader, target_id: int) -> ConferenceLaunch | None:
+        try:
+            with self.sessions() as s:
+                target = loader(s, self.identity, target_id)
+                providers = list_providers(s, enabled_only=True)
+        except (CaseError, SQLAlchemyError) as exc:
+            self._fail(str(exc))
+            return None
+        if not providers:
+            self._fail(self.tr("尚未配置视频会商系统, 请联系管理员。") + " (griddesk conference provider add)")
+            return None
+        dialog = ConsultDialog(target, providers, self.window)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            provider, participants = dialog.provider(), dialog.participants()
+        finally:
+            dialog.deleteLater()
+        if provider is None:
+            return None
+        return self.start(target, provider, participants)
+
+    def _record(self, consult: _Consult, phase: str, payload: dict[str, Any]) -> bool:
+        target = consult.target
+        try:
+            with self.sessions() as s:
+                record_consult(s, self.identity, target.scope, target.id, payload, phase, at=self.clock())
+                s.commit()
+        except (CaseError, SQLAlchemyError) as exc:
+            if phase == "start":
+                self._fail(self.tr("会商未开始: 无法写入流转记录。\n{0}").format(exc))
+            else:
+                self.failed.emit(self.tr("会商结束未能记录: {0}").format(exc))
+            return False
+        self.recorded.emit(target.scope, target.id, phase)
+        if phase == "end":
+            self.ended.emit({**payload, "phase": phase})
+        return True
+
+    def _on_panel_ended(self, launch: ConferenceLaunch) -> None:
+        consult = self._consults.pop(id(launch), None)
+        if consult is not None:
+            self._record(consult, "end", consult.payload(ended_at=_utc_now(), status="hung_up",
+                                                         permissions=list(consult.permissions)))
+
+    def _on_permission(self, origin: str, permission: str, granted: bool) -> None:
+        launch = self._panel.current_launch() if self._panel is not None else None
+        consult = self._consults.get(id(launch)) if launch is not None else None
+        if consult is not None:
+            consult.permissions.append({"origin": origin, "permission": permission, "granted": granted,
+                                        "at": _utc_now()})
+
+    def _on_process_ended(self, record: ProcessRecord) -> None:
+        consult = self._consults.pop(id(record.launch), None)
+        if consult is not None:
+            self._record(consult, "end", {**consult.payload(), **record.log_payload()})
+        if record.status == "failed_to_start":
+            self._fail(self.tr("会商客户端未能启动: {0}").format(record.error or record.argv[0]))
+
+    def _fail(self, text: str) -> None:
+        self.failed.emit(text)
+        if self.message_boxes:
+            QMessageBox.warning(self.window, self.tr("视频会商"), text)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
+        if event.type() == QEvent.Type.Close:
+            if obj is self.window:
+                self.shutdown()
+            elif obj is self._dock and self._panel is not None:
+                self._panel.hang_up()
+        return False
+
+
+# --------------------------------------------------------------------------- the wall's video screens
+
+def attach_screen_actions(window: QMainWindow, dock: QDockWidget, mosaic) -> list[QAction]:
+    """'Full screen on screen N' for a window without a menu bar: Ctrl+Shift+N and a context menu.
+
+    The shortcuts cover the screens connected when the window opens; the context menu
+    lists the screens connected when it opens.
+    """
+    actions = mosaic.screen_actions()[:9]
+    for i, action in enumerate(actions):
+        action.setObjectName(f"video.screen.{i + 1}")
+        action.setShortcut(QKeySequence(f"Ctrl+Shift+{i + 1}"))
+        window.addAction(action)
+    dock.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    dock.customContextMenuRequested.connect(lambda pos: _screen_menu(dock, mosaic, pos))
+    return actions
+
+
+def _screen_menu(dock: QDockWidget, mosaic, pos: QPoint) -> QMenu:
+    """A popup (no nested event loop) listing the screens connected now; deleted once hidden."""
+    menu = QMenu(dock)
+    menu.setObjectName("videoScreenMenu")
+    menu.addSection(QCoreApplication.translate("VideoMosaic", "全屏显示到"))
+    for action in mosaic.screen_actions():
+        action.setParent(menu)
+        menu.addAction(action)
+    menu.aboutToHide.connect(menu.deleteLater)  # deferred: a chosen action still triggers first
+    menu.popup(dock.mapToGlobal(pos))
+    return menu

@@ -25,7 +25,7 @@ from desktop.map_controller import MapController
 from desktop.wall import IdleCursorHider, screen_for, screen_key
 from desktop.workers import TaskRunner
 from models.auth import Identity
-from models.cameras import Camera
+from models.cameras import Camera, CameraKind, guess_kind
 from models.enums import UserRole
 from models.kpi import trends
 from models.queue import QueueFilter, feed_head
@@ -58,7 +58,9 @@ def _cameras(sessions, identity, lon=None, lat=None, radius=None):
     with sessions() as s:
         rows = map_data.cameras(s, identity)
         policy = load_policy(s)
-    cams = [Camera(r["id"], r["name"], r["lon"], r["lat"], r["grid_code"], r["stream_url"]) for r in rows]
+    cams = [Camera(r["id"], r["name"], r["lon"], r["lat"], r["grid_code"], r["stream_url"],
+                   CameraKind(r["kind"]) if r["kind"] in set(CameraKind) else guess_kind(r["stream_url"]))
+            for r in rows]
     if lon is None:
         return cams[:4]
     return [n.camera for n in cameras_near(cams, lon, lat, radius, policy=policy.intake)][:9]

@@ -88,7 +88,7 @@ def case_markers(session: Session, identity: Identity, now: dt.datetime,
 
 
 def cameras(session: Session, identity: Identity) -> list[dict[str, Any]]:
-    q = sa.select(Camera.id, Camera.name, Camera.lon, Camera.lat, Camera.grid_code, Camera.stream_url)
+    q = sa.select(Camera.id, Camera.name, Camera.lon, Camera.lat, Camera.grid_code, Camera.stream_url, Camera.kind)
     town = town_filter(identity)
     if town is not None:
         q = q.where(Camera.town_id == town)

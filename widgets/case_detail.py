@@ -225,6 +225,20 @@ def _num(v: Any) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
+def conference_summary(conf: object) -> str:
+    """Provider, room, participants and outcome of a consult; the full payload stays in the log."""
+    if not isinstance(conf, Mapping):
+        return str(conf)
+    parts = [str(conf.get("provider", "")), str(conf.get("room", ""))]
+    people = conf.get("participants") or []
+    names = [p.get("name", "") for p in people if isinstance(p, Mapping)]
+    if names:
+        parts.append("、".join(names[:4]) + (f" 等{len(names)}人" if len(names) > 4 else ""))
+    if conf.get("exit_code") is not None:
+        parts.append(f"exit {conf['exit_code']}")
+    return " · ".join(p for p in parts if p)
+
+
 def flow_detail_text(item: FlowItem, duplicate_code: str | None = None,
                      departments: Mapping[int, str] | None = None) -> str:
     """The facts in a flow row's `detail` (card, extension, conference, …) as one line."""
@@ -262,10 +276,7 @@ def flow_detail_text(item: FlowItem, duplicate_code: str | None = None,
         against = d.pop("against")
         parts.append(L.ui("appeal_against", L.field("card") if against == "card" else L.action("close")))
     if "conference" in d:
-        conf = d.pop("conference")
-        if isinstance(conf, Mapping):
-            conf = " ".join(f"{k}={v}" for k, v in conf.items())
-        parts.append(f"{L.ui('conference')}: {conf}")
+        parts.append(f"{L.ui('conference')}: {conference_summary(d.pop('conference'))}")
     if d.pop("auto", False):
         parts.append(L.ui("auto"))
     parts.extend(f"{k}={v}" for k, v in sorted(d.items()))

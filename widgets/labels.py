@@ -65,6 +65,8 @@ ACTION: Table = {
     "card": ("督办", "Supervise"),
     "appeal": ("申诉", "Appeal"),
     "decide_appeal": ("申诉裁定", "Decide appeal"),
+    "conference_start": ("视频会商开始", "Video consult started"),
+    "conference_end": ("视频会商结束", "Video consult ended"),
 }
 
 LEVEL: Table = {

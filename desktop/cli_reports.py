@@ -69,6 +69,10 @@ def register(subparsers: Any) -> None:
     _common(ledger)
     ledger.set_defaults(func=cmd_ledger)
 
+    from desktop.cli_bulletin import register_bulletin
+
+    register_bulletin(sub)
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", type=Path, metavar="OUT.xlsx", help="输出的 Excel 文件")

@@ -220,8 +220,11 @@ class HBarChart(KpiChart):
         n = len(rows)
         ys = np.arange(n - 1, -1, -1, dtype=float)
         widths = np.asarray([r.value for r in rows], dtype=float)
+        # pyqtgraph 0.14 fails on empty per-bar pen lists: an empty chart gets one (unused) pen and brush
         self.bars.setOpts(x0=np.zeros(n), y=ys, height=0.62, width=widths,
-                          brushes=[pg.mkBrush(r.colour) for r in rows], pens=[pg.mkPen(None)] * n)
+                          brushes=[pg.mkBrush(r.colour) for r in rows] if n else None,
+                          pens=[pg.mkPen(None)] * n if n else None,
+                          pen=pg.mkPen(None), brush=pg.mkBrush(0, 0, 0, 0))
         top = self.x_max if self.x_max is not None else max([*widths, 1.0])
         for i, (r, y) in enumerate(zip(rows, ys)):
             item = self._text(i, (0, 0.5))

@@ -131,6 +131,10 @@
         <source>会商结束未能记录: {0}</source>
         <translation>The end of the consultation could not be recorded: {0}</translation>
     </message>
+    <message>
+        <source>会商客户端未能启动: {0}</source>
+        <translation>The conference client did not start: {0}</translation>
+    </message>
 </context>
 <context>
     <name>ConferencePanel</name>

@@ -10,6 +10,7 @@ import datetime as dt
 
 from models.enums import Card, CaseSource, CaseStatus, Level, Light, Step
 from models.queue import RUNNING, QueueRow
+from widgets import labels as L
 
 LANGS = ("zh", "en")
 
@@ -23,43 +24,18 @@ HEADERS = {
            "status": "Status", "deadline": "Step deadline", "light": "Light", "card": "Card"},
 }
 
-STATUS = {
-    "zh": {CaseStatus.REPORTED: "已上报", CaseStatus.VERIFIED: "已核实", CaseStatus.FILED: "已立案",
-           CaseStatus.DISPATCHED: "已派遣", CaseStatus.HANDLED: "已处置", CaseStatus.CHECKED: "已核查",
-           CaseStatus.CLOSED: "已结案", CaseStatus.VOIDED: "已作废", CaseStatus.SUSPENDED: "挂账"},
-    "en": {CaseStatus.REPORTED: "Reported", CaseStatus.VERIFIED: "Verified", CaseStatus.FILED: "Filed",
-           CaseStatus.DISPATCHED: "Dispatched", CaseStatus.HANDLED: "Handled", CaseStatus.CHECKED: "Checked",
-           CaseStatus.CLOSED: "Closed", CaseStatus.VOIDED: "Voided", CaseStatus.SUSPENDED: "Suspended"},
-}
+def _from_shared(table: L.Table, enum: type, blank: tuple = ()) -> dict[str, dict]:
+    """The queue's {lang: {member: text}} view of a shared label table (widgets/labels.py), so the
+    queue, the case detail and the dialogs name every code the same way; `blank` members show empty."""
+    return {lang: {m: ("" if m in blank else table[m.value][i]) for m in enum} for i, lang in enumerate(LANGS)}
 
-LEVEL = {
-    "zh": {Level.GRID: "网格", Level.VILLAGE: "村社", Level.TOWN: "镇街", Level.DISTRICT: "区级"},
-    "en": {Level.GRID: "Grid", Level.VILLAGE: "Village", Level.TOWN: "Town", Level.DISTRICT: "District"},
-}
 
-SOURCE = {
-    "zh": {CaseSource.GRID_WORKER: "网格员上报", CaseSource.HOTLINE: "12345热线", CaseSource.CAMERA: "视频发现",
-           CaseSource.PUBLIC: "群众上报", CaseSource.WECHAT: "微信群", CaseSource.LEGACY: "历史台账"},
-    "en": {CaseSource.GRID_WORKER: "Grid worker", CaseSource.HOTLINE: "12345 hotline", CaseSource.CAMERA: "Camera",
-           CaseSource.PUBLIC: "Public", CaseSource.WECHAT: "WeChat group", CaseSource.LEGACY: "Legacy ledger"},
-}
-
-LIGHT = {
-    "zh": {Light.RED: "红灯", Light.YELLOW: "黄灯", Light.GREEN: "绿灯", Light.NONE: "—"},
-    "en": {Light.RED: "Red", Light.YELLOW: "Yellow", Light.GREEN: "Green", Light.NONE: "—"},
-}
-
-CARD = {
-    "zh": {Card.NONE: "", Card.NORMAL: "督办", Card.YELLOW: "黄牌", Card.RED: "红牌"},
-    "en": {Card.NONE: "", Card.NORMAL: "Notice", Card.YELLOW: "Yellow card", Card.RED: "Red card"},
-}
-
-STEP = {
-    "zh": {Step.VERIFY: "核实", Step.ACCEPT: "受理", Step.DISPATCH: "派遣", Step.HANDLE: "处置",
-           Step.CHECK: "核查", Step.CLOSE: "结案"},
-    "en": {Step.VERIFY: "verify", Step.ACCEPT: "accept", Step.DISPATCH: "dispatch", Step.HANDLE: "handle",
-           Step.CHECK: "check", Step.CLOSE: "close"},
-}
+STATUS = _from_shared(L.STATUS, CaseStatus)
+LEVEL = _from_shared(L.LEVEL, Level)
+SOURCE = _from_shared(L.SOURCE, CaseSource)
+LIGHT = _from_shared(L.LIGHT, Light)
+CARD = _from_shared(L.CARD, Card, blank=(Card.NONE,))  # a card cell without a card stays empty
+STEP = _from_shared(L.STEP, Step)
 
 UI = {
     "zh": {"status": "状态", "light": "灯", "town": "镇街", "class": "类别", "source": "来源",

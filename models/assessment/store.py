@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.assessment.bonus import QuarterResult
 from models.assessment.funding import TownScore, town_score
-from models.assessment.stars import Quarter, StarResult, WorkerMetrics, composite_score
+from models.assessment.stars import Quarter, StarChange, StarResult, WorkerMetrics, composite_score
 from models.auth import Identity
 from models.enums import StaffRole
 from models.kpi.api import compute
@@ -151,3 +151,24 @@ def ledger_rows(session: Session, identity: Identity, date_from: dt.date, date_t
             yield m
 
     return total, rows()
+
+
+def stored_stars(s: Session, identity: Identity, quarter: Quarter) -> list[StarResult]:
+    """The saved star results of `quarter` that `identity` may see (a town officer: their town)."""
+    q = str(quarter)
+    stmt = (sa.select(StarRating, Staff.staff_no, Staff.name, Staff.grid_code, Staff.hire_date, Town.name, MetricsRow)
+            .join(Staff, StarRating.staff_id == Staff.id).join(Town, Staff.town_id == Town.id)
+            .outerjoin(MetricsRow, sa.and_(MetricsRow.staff_id == Staff.id, MetricsRow.quarter == q))
+            .where(StarRating.quarter == q))
+    out = []
+    for r, no, name, grid, hired, town, m in s.execute(scope_staff(stmt, identity)):
+        # metrics deleted after the rating: the rates show as 0, the stored result stands
+        rates = (m.basic_info_rate, m.dynamic_info_rate, m.knowledge_rate, m.satisfaction_rate) if m is not None \
+            else (Decimal(0),) * 4
+        w = WorkerMetrics(no, name, town, grid, hired, *rates, previous_star=r.previous_star)
+        if not r.rated:
+            out.append(StarResult(w, True))
+            continue
+        out.append(StarResult(w, False, r.rank, r.score, r.qualified_star, r.star,
+                              StarChange(r.change) if r.change else None, r.bonus_percent, r.bonus_yuan))
+    return out

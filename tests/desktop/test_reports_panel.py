@@ -17,7 +17,9 @@ from openpyxl import load_workbook
 from PySide6.QtWidgets import QPushButton
 from sqlalchemy.orm import Session
 
+import desktop.report_jobs as jobs
 import desktop.reports_panel as rp
+from models.assessment import StarChange
 from desktop.cli import main
 from desktop.reports_panel import ReportsPanel
 from models.enums import StaffRole, UserRole
@@ -123,7 +125,7 @@ def assert_star_rows_match(sheet: pv.PreviewSheet, json_rows: list[dict]) -> Non
             if key == "bonus_percent":
                 assert (value * 100 if value is not None else None) == theirs[key]
             elif key == "change":
-                assert value == (CHANGE_LABELS[rp.StarChange(theirs[key])] if theirs[key] else None)
+                assert value == (CHANGE_LABELS[StarChange(theirs[key])] if theirs[key] else None)
             else:
                 assert value == theirs[key], (key, mine, theirs)
 
@@ -285,7 +287,7 @@ def test_ledger_export_splits_sheets_and_counts_like_the_cli(qtbot, capsys, dist
 
 def test_cancelling_a_ledger_export_leaves_no_file(qtbot, district, tmp_path, monkeypatch):
     engine, _ = district
-    real = rp.write_ledger_report
+    real = jobs.write_ledger_report
     started = threading.Event()
 
     def slow_writer(path, rows, policy, **kw):
@@ -303,7 +305,7 @@ def test_cancelling_a_ledger_export_leaves_no_file(qtbot, district, tmp_path, mo
 
         return real(path, held(), policy, **kw)
 
-    monkeypatch.setattr(rp, "write_ledger_report", slow_writer)
+    monkeypatch.setattr(jobs, "write_ledger_report", slow_writer)
     panel = ledger_panel(qtbot, engine)
     preview(qtbot, panel)
     panel.ledger_max_rows = 3  # several sheets already written when the cancel comes

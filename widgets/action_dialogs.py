@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QComboBox, QDialog, QDialogButtonBox,
                                QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton,
@@ -589,15 +589,9 @@ def main(argv: list[str] | None = None) -> int:
                            rule_level=Level.VILLAGE, duplicate_candidates=[(7, "AJ2099010100007", "演示: 同一处垃圾")],
                            resolve_case_code=lambda code: 99 if code.startswith("AJ") else None)
     dlg.finished.connect(lambda r: print("result", r, getattr(dlg, "params", lambda: None)()))
-    dlg.show()
-    if opts.screenshot:
-        def shoot() -> None:
-            dlg.grab().save(opts.screenshot)
-            app.quit()
-        QTimer.singleShot(400, shoot)
-    elif opts.quit_after:
-        QTimer.singleShot(opts.quit_after, app.quit)
-    return app.exec()
+    from widgets.demo_support import run_demo
+
+    return run_demo(app, dlg, opts.screenshot, opts.quit_after)
 
 
 if __name__ == "__main__":

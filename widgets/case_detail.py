@@ -889,15 +889,9 @@ def main(argv: list[str] | None = None) -> int:
         sig.connect(lambda v: print("requested", v))
     w, h = (int(x) for x in opts.size.split("x"))
     panel.resize(w, h)
-    panel.show()
-    if opts.screenshot:
-        def shoot() -> None:
-            panel.grab().save(opts.screenshot)
-            app.quit()
-        QTimer.singleShot(400, shoot)
-    elif opts.quit_after:
-        QTimer.singleShot(opts.quit_after, app.quit)
-    return app.exec()
+    from widgets.demo_support import run_demo
+
+    return run_demo(app, panel, opts.screenshot, opts.quit_after)
 
 
 if __name__ == "__main__":

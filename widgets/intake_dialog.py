@@ -566,15 +566,9 @@ def main(argv: list[str] | None = None) -> int:
         dlg.address_edit.setText("演示路 88 号 (虚构)")
         dlg.reporter_edit.setText("张演示")
         dlg.phone_edit.setText("13800000000")
-    dlg.show()
-    if opts.screenshot:
-        def shoot() -> None:
-            dlg.grab().save(opts.screenshot)
-            app.quit()
-        QTimer.singleShot(400, shoot)
-    elif opts.quit_after:
-        QTimer.singleShot(opts.quit_after, app.quit)
-    return app.exec()
+    from widgets.demo_support import run_demo
+
+    return run_demo(app, dlg, opts.screenshot, opts.quit_after)
 
 
 if __name__ == "__main__":

@@ -41,25 +41,55 @@ if _qt_available():
     if register_schemes is not None:
         register_schemes()
 
+    # Widgets given to `qtbot.addWidget`, held until the teardown below deletes them.
+    # pytest-qt keeps only weak references, so without this a widget made in a test
+    # is deleted synchronously by Python the moment the test function returns, in
+    # the middle of whatever QtWebEngine still has in flight (tile loads, channel
+    # messages, request interceptors): a crash that shows up only on slow machines.
+    _KEPT: list = []
+
+    @pytest.fixture
+    def qtbot(qtbot):
+        add_widget = qtbot.addWidget
+
+        def keep_and_add(widget, *args, **kwargs):
+            _KEPT.append(widget)
+            return add_widget(widget, *args, **kwargs)
+
+        qtbot.addWidget = keep_and_add
+        return qtbot
+
     @pytest.fixture(autouse=True)
     def _close_top_level_windows(request):
-        """Close and delete every top-level widget after a Qt test.
+        """Close and delete every top-level widget after a Qt test, in a fixed order.
 
-        QtWebEngine segfaults at exit when a page outlives its profile, and a
-        test that leaves a window behind is a leak the next test would inherit.
+        QtWebEngine segfaults when a page outlives its profile or is destroyed while
+        Python's garbage collector happens to run in the middle of another test, and
+        a test that leaves a window behind is a leak the next test would inherit. So
+        widgets die here, by `deleteLater` with the event loop idle, and cyclic garbage
+        holding Qt wrappers is collected now rather than at a random point later.
         """
         yield
         if "qapp" not in request.fixturenames and "qtbot" not in request.fixturenames:
+            _KEPT.clear()
             return
+        import gc
+
         from PySide6.QtCore import QEvent
         from PySide6.QtWidgets import QApplication
 
         app = QApplication.instance()
         if app is None:
+            _KEPT.clear()
             return
         for w in app.topLevelWidgets():
-            w.close()
+            if w.isVisible():  # pytest-qt closed its own; pyqtgraph's close() is not idempotent
+                w.close()
             w.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+        _KEPT.clear()
+        gc.collect()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         app.processEvents()
 

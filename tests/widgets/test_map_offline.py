@@ -27,6 +27,12 @@ class Recorder(QWebEngineUrlRequestInterceptor):
         super().__init__()
         self.urls: list[str] = []
 
+    def install(self, view) -> None:
+        """Install on the view's profile; the view owns the recorder from now on, so the
+        recorder is deleted after the profile, never while the profile still calls it."""
+        self.setParent(view)
+        view.profile.setUrlRequestInterceptor(self)
+
     def interceptRequest(self, info) -> None:  # noqa: N802
         self.urls.append(info.requestUrl().toString())
 
@@ -40,7 +46,7 @@ def tiles_path(qapp, tmp_path):
 def _full_view(qtbot, recorder, config):
     grids = demo.fake_grids(36)
     bbox = demo.bbox_of(grids)
-    view = open_view(qtbot, config, before_load=lambda v: v.profile.setUrlRequestInterceptor(recorder))
+    view = open_view(qtbot, config, before_load=recorder.install)
     towns, villages = demo.fake_boundaries(36)
     view.set_boundaries(towns, villages)
     view.set_grids(grids)
@@ -74,7 +80,7 @@ def test_only_local_urls_are_requested(qtbot, tiles_path):
 def test_a_remote_request_is_caught_by_csp_and_by_the_guard(qtbot):
     """The instruments can fail: a remote URL shows up and is stopped twice over."""
     rec = Recorder()
-    view = open_view(qtbot, MapConfig(), before_load=lambda v: v.profile.setUrlRequestInterceptor(rec))
+    view = open_view(qtbot, MapConfig(), before_load=rec.install)
     # 1. In the map page the Content-Security-Policy refuses it before any request.
     js(view, "(function(){ var i = new Image(); i.src = 'http://192.0.2.1/x.png'; return 1; })()")
     assert wait_for(lambda: any("CSP blocked" in e for e in js(view, "GD.state()")["errors"]), 5000)
@@ -135,7 +141,7 @@ def test_xyz_basemap_talks_only_to_its_tile_host(qtbot):
         view = open_view(
             qtbot,
             MapConfig(basemap=Basemap.xyz(origin + "/{z}/{x}/{y}.png"), center=(121.4, 28.55), zoom=13),
-            before_load=lambda v: v.profile.setUrlRequestInterceptor(rec),
+            before_load=rec.install,
         )
         view.set_cases(demo.fake_cases(5, (121.38, 28.53, 121.42, 28.57)))
         assert wait_for(lambda: js(view, "document.querySelectorAll('.leaflet-tile-loaded').length") >= 4, 10000)

@@ -1,6 +1,8 @@
 """`griddesk report bulletin --week 2026-W47 -o FILE.xlsx [--pdf FILE.pdf] [--user NAME]`: the weekly
 bulletin (周通报) — the week's town ranking and indicators as an Excel workbook and, with --pdf, one
 printable page with the charts (drawn by Qt, on an offscreen QGuiApplication when none runs).
+Both files are written by desktop/bulletin_export.py, as the reports panel writes them: both or
+neither.
 
 `register_bulletin(report_subparsers)` adds the command under `griddesk report`.
 """
@@ -15,8 +17,6 @@ from typing import Any
 
 from desktop.cli import CliError
 from desktop.cli_session import add_user_option, identity_for
-
-_APP: Any = None  # the offscreen application drawing a PDF, kept alive for the process
 
 
 def register_bulletin(report_subparsers: Any) -> None:
@@ -45,11 +45,12 @@ def _week(text: str) -> str:
 def cmd_bulletin(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
+    from desktop.bulletin_export import ensure_qt_app, write_bulletin_files
     from desktop.context import open_engine
     from models.kpi.trends import weekly_bulletin
     from models.lifecycle.errors import OutOfScope
     from models.policy_store import load_policy
-    from reports.bulletin import bulletin_json, write_bulletin_workbook
+    from reports.bulletin import bulletin_json
 
     for out in (args.output, args.pdf):
         if out is not None and not out.parent.resolve().is_dir():
@@ -64,9 +65,12 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
         policy = load_policy(s)
         s.commit()  # the rollup refresh
     source = f"数据库（{engine.url.render_as_string(hide_password=True)}）"
-    write_bulletin_workbook(bulletin, args.output, policy, source)
     if args.pdf is not None:
-        _write_pdf(bulletin, args.pdf)
+        ensure_qt_app()
+    try:
+        write_bulletin_files(bulletin, args.output, args.pdf, policy, source)
+    except (ValueError, IsADirectoryError) as exc:
+        raise CliError(str(exc)) from exc
     if args.json:
         print(json.dumps(bulletin_json(bulletin), ensure_ascii=False))
     else:
@@ -74,15 +78,3 @@ def cmd_bulletin(args: argparse.Namespace) -> int:
         print(f"周通报 {bulletin.week}: 上报 {k['reported']}, 立案 {k['filed']}, 结案 {k['closed']}, "
               f"镇街 {len(bulletin.towns)} 个 → {args.output}" + (f", {args.pdf}" if args.pdf else ""))
     return 0
-
-
-def _write_pdf(bulletin: Any, path: Path) -> None:
-    """Draw the PDF with Qt; start an offscreen QGuiApplication when no Qt application runs."""
-    global _APP
-    from PySide6.QtGui import QGuiApplication
-
-    if QGuiApplication.instance() is None:
-        _APP = QGuiApplication(["griddesk-bulletin", "-platform", "offscreen"])
-    from widgets.kpi.bulletin_pdf import write_bulletin_pdf
-
-    write_bulletin_pdf(bulletin, path)

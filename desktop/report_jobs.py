@@ -89,6 +89,11 @@ class ExportResult:
     rows: int | None = None  # ledger rows written
     sheets: tuple[str, ...] = ()
     stored: int = 0  # star results saved to the database
+    pdf: Path | None = None  # the bulletin's one-page PDF, written with the workbook
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path,) if self.pdf is None else (self.path, self.pdf)
 
 
 @dc.dataclass
@@ -96,6 +101,7 @@ class ExportJob:
     """Shared by the panel and the export worker: the worker sets `result` and then `finished`."""
 
     path: Path
+    pdf: Path | None = None  # the bulletin also writes this PDF (both files or neither)
     finished: threading.Event = dc.field(default_factory=threading.Event)
     result: ExportResult | None = None
 
@@ -206,6 +212,8 @@ def export_report(engine: Any, identity: Identity, computed: Computed, job: Expo
     try:
         if computed.request.kind == pv.LEDGER:
             result = _export_ledger(engine, identity, computed, job.path, max_rows, task)
+        elif computed.request.kind == pv.BULLETIN and write_bulletin_workbook is not None:
+            result = _export_bulletin(computed, job, task)
         else:
             result = _export_table(engine, identity, computed, job.path, task)
         job.result = result
@@ -229,6 +237,15 @@ def _export_ledger(engine: Any, identity: Identity, computed: Computed, path: Pa
     return ExportResult(path, written.rows, written.sheets)
 
 
+def _export_bulletin(computed: Computed, job: ExportJob, task: Any) -> ExportResult:
+    """The workbook and (if `job.pdf`) the one-page PDF, as `griddesk report bulletin -o … --pdf …` writes them."""
+    from desktop.bulletin_export import write_bulletin_files
+
+    files = write_bulletin_files(computed.result, job.path, job.pdf, computed.policy, computed.source,
+                                 progress=task.progress, check=task.check)
+    return ExportResult(files.workbook, None, (*(sh.title for sh in computed.sheets), "说明"), pdf=files.pdf)
+
+
 def _export_table(engine: Any, identity: Identity, computed: Computed, path: Path, task: Any) -> ExportResult:
     """Write to a hidden file beside `path`, then (unless cancelled) store the stars and rename it onto `path`."""
     req, policy, result = computed.request, computed.policy, computed.result
@@ -241,8 +258,6 @@ def _export_table(engine: Any, identity: Identity, computed: Computed, path: Pat
             write_bonus_report(tmp, req.year, list(result), policy, source=computed.source)
         elif req.kind == pv.FUNDING:
             write_funding_report(tmp, req.year, result, policy, source=computed.source)
-        elif req.kind == pv.BULLETIN and write_bulletin_workbook is not None:
-            write_bulletin_workbook(result, tmp, policy, computed.source)
         else:
             raise ReportError("unknown", req.kind)
         task.check()

@@ -56,7 +56,8 @@ DATABASE, FILES, STORED = "database", "files", "stored"  # where a report's numb
 _REPORTS_BY_ROLE: Mapping[UserRole, tuple[str, ...]] = {
     UserRole.ADMIN: REPORT_KINDS,
     UserRole.FINANCE: REPORT_KINDS,
-    UserRole.TOWN_OFFICER: (STARS, LEDGER),  # the star results of their town, the ledger of their town
+    # the star results, the ledger and the weekly bulletin of their own town (scoped in the data layer)
+    UserRole.TOWN_OFFICER: (STARS, LEDGER, BULLETIN),
     UserRole.SHIFT_LEADER: (LEDGER, BULLETIN),
 }
 

@@ -22,6 +22,7 @@ import desktop.reports_panel as rp
 from models.assessment import StarChange
 from desktop.cli import main
 from desktop.reports_panel import ReportsPanel
+from desktop.reports_periods import qdate
 from models.enums import StaffRole, UserRole
 from models.kpi.trends import weekly_bulletin
 from models.schema import Case, Staff, StarRating, WorkerMetrics
@@ -208,7 +209,7 @@ def test_town_officer_sees_own_town_and_cannot_rate(qtbot, district, tmp_path):
 
     officer = identity(UserRole.TOWN_OFFICER, town=town1, name="town1")
     panel = open_panel(qtbot, engine, officer)
-    assert panel.kinds == ("stars", "ledger")
+    assert panel.kinds == ("stars", "ledger", "bulletin")  # the bulletin of their town, as the CLI's --user
     assert panel.source == "stored"
     computed = preview(qtbot, panel)
     rows = computed.sheets[0].as_dicts()
@@ -235,8 +236,8 @@ def test_town_officer_sees_own_town_and_cannot_rate(qtbot, district, tmp_path):
 def ledger_panel(qtbot, engine, who=FINANCE) -> ReportsPanel:
     panel = open_panel(qtbot, engine, who)
     choose(panel, "ledger")
-    panel.from_edit.setDate(rp._qdate(dt.date(2026, 3, 1)))
-    panel.to_edit.setDate(rp._qdate(dt.date(2026, 4, 1)))
+    panel.from_edit.setDate(qdate(dt.date(2026, 3, 1)))
+    panel.to_edit.setDate(qdate(dt.date(2026, 4, 1)))
     return panel
 
 

@@ -183,7 +183,7 @@ def test_problems_sorted_by_file_and_row_with_the_column_header(tmp_path):
 # --- roles ------------------------------------------------------------------------------------------------------
 def test_reports_by_role():
     assert pv.reports_for(R.FINANCE) == pv.reports_for(R.ADMIN) == ("stars", "bonus", "funding", "ledger", "bulletin")
-    assert pv.reports_for(R.TOWN_OFFICER) == ("stars", "ledger")
+    assert pv.reports_for(R.TOWN_OFFICER) == ("stars", "ledger", "bulletin")
     assert pv.reports_for(R.SHIFT_LEADER) == ("ledger", "bulletin")
     assert pv.reports_for(R.SHIFT_LEADER, bulletin=False) == ("ledger",)
     assert pv.reports_for(R.DISPATCHER) == pv.reports_for(R.GRID_WORKER) == ()

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtGui import QAction, QKeySequence
 
+from models.conference_store import CONSULT_ROLES
 from models.enums import UserRole as R
 
 ALL = frozenset(R)
 CASE_WORK = frozenset({R.DUTY_OFFICER, R.SHIFT_LEADER, R.DISPATCHER, R.TOWN_OFFICER, R.GRID_WORKER, R.DEPARTMENT})
 INTAKE = frozenset({R.DUTY_OFFICER, R.SHIFT_LEADER, R.TOWN_OFFICER, R.GRID_WORKER})
 REPORTS = frozenset({R.FINANCE, R.TOWN_OFFICER, R.ADMIN, R.SHIFT_LEADER})
+# video consults: the roles that may hold one (the data layer's rule; the case detail's button follows it too)
+CONSULT = CONSULT_ROLES
 
 
 def tr(text: str) -> str:
@@ -34,6 +37,7 @@ class ActionSpec:
     on_wall: bool = True
     checkable: bool = False
     toolbar: bool = False
+    separator_before: bool = False  # a menu separator above this action
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -43,6 +47,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("case.supervise", QCoreApplication.translate("Actions", "按规则督办"), "case", None,
                frozenset({R.SHIFT_LEADER}), on_wall=False),
     ActionSpec("case.locate", QCoreApplication.translate("Actions", "在地图上定位"), "case", "Ctrl+L", CASE_WORK),
+    ActionSpec("consult.grid", QCoreApplication.translate("Actions", "与网格视频会商"), "case", None, CONSULT,
+               on_wall=False, separator_before=True),
+    ActionSpec("consult.town", QCoreApplication.translate("Actions", "与镇街视频会商…"), "case", None, CONSULT,
+               on_wall=False),
+    ActionSpec("consult.end", QCoreApplication.translate("Actions", "结束会商…"), "case", None, CONSULT,
+               on_wall=False),
     ActionSpec("view.fullscreen", QCoreApplication.translate("Actions", "全屏"), "view", "F11", checkable=True,
                toolbar=True),
     ActionSpec("view.layout.wall", QCoreApplication.translate("Actions", "大屏布局"), "view", "Ctrl+1",

@@ -1,7 +1,9 @@
 """Video consults in the window: from a case (or a grid, or a town) to a running conference.
 
-`ConferenceController.consult_case(case_id)` (the case detail's "视频会商" button)
-loads the target and its proposed participants (`models.conference_store`), shows
+`ConferenceController.consult_case(case_id)` (the case detail's "视频会商" button),
+`consult_grid(grid_id)` (案件 › 与网格视频会商, for the grid selected on the map) and
+`consult_town_dialog()` (案件 › 与镇街视频会商…, a town picked from the user's scope)
+load the target and its proposed participants (`models.conference_store`), show
 `ConsultDialog` (checkable participants, the provider with the default
 preselected), builds the launch with the provider and carries it out:
 
@@ -14,9 +16,11 @@ Each consult writes a start row and an end row (`record_consult`, one Session ea
 the start before anything is opened — a consult that cannot be recorded is not
 started — and the end when the panel hangs up (its button, the page leaving, the dock
 closed, the window closed; with the camera/microphone decisions made meanwhile) or
-the client exits (with its exit status). A browser consult has
-no end the program can see: only its start is recorded. `consult_grid` and
-`consult_town` do the same for a grid (the map) or a town.
+the client exits (with its exit status). A browser consult has no end the program can
+see: 案件 › 结束会商… (`end_dialog`) lists this seat's running consults and records the
+end the user gives (a browser consult's end time may be set back to when it really
+ended; an embedded one is hung up, a client asked to quit). `ConsultActions` keeps
+those three menu entries enabled only when they can run, with a status tip saying why.
 
 `attach_screen_actions` gives the wall (no menu bar) the video panel's "full screen
 on screen N": a context menu on the video dock and Ctrl+Shift+N shortcuts.
@@ -26,13 +30,13 @@ from __future__ import annotations
 
 import dataclasses as dc
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFormLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QDockWidget, QFormLayout, QLabel,
+                               QListWidget, QListWidgetItem, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +45,7 @@ from models.conference import ConferenceError, ConferenceLaunch, LaunchKind, Par
 from models.conference_store import (ConsultTarget, ProviderConfig, consult_for_case, consult_for_grid,
                                      consult_for_town, has_enabled_provider, list_providers, record_consult)
 from models.lifecycle.errors import CaseError
+from models.reference import towns
 from widgets.video.process_launcher import ProcessLauncher, ProcessRecord, open_in_browser
 
 
@@ -62,6 +67,10 @@ def participant_text(name: str, role: str, phone: str) -> str:
 
 def _utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _local(iso: str) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(dt.datetime.fromisoformat(iso).timestamp()))
 
 
 # --------------------------------------------------------------------------- dialog
@@ -132,15 +141,96 @@ class ConsultDialog(QDialog):
         return out
 
 
+class PickDialog(QDialog):
+    """Pick one entry of a list (a town to consult, a running consult to end); `chosen()` is its data."""
+
+    def __init__(self, title: str, label: str, items: Sequence[tuple[str, Any]], ok_text: str,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.list = QListWidget()
+        for text, data in items:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, data)
+            self.list.addItem(item)
+        self.list.setCurrentRow(0 if items else -1)
+        self.list.itemDoubleClicked.connect(self.accept)
+        self.form = QFormLayout()  # for a subclass's fields
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        self.ok_button.setEnabled(bool(items))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        box = QVBoxLayout(self)
+        box.addWidget(QLabel(label))
+        box.addWidget(self.list, 1)
+        box.addLayout(self.form)
+        box.addWidget(buttons)
+        self.resize(420, 320)
+
+    def texts(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def choose(self, row: int) -> None:
+        self.list.setCurrentRow(row)
+
+    def chosen(self) -> Any:
+        item = self.list.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+
+class EndConsultDialog(PickDialog):
+    """结束会商: this seat's running consults; for a browser one, when it really ended (start … now)."""
+
+    def __init__(self, consults: Sequence[RunningConsult], parent: QWidget | None = None):
+        title = QCoreApplication.translate("EndConsultDialog", "结束会商")
+        super().__init__(title, QCoreApplication.translate("EndConsultDialog", "本席位进行中的会商"),
+                         [(c.label(), c) for c in consults], title, parent)
+        self.setObjectName("endConsultDialog")
+        self.end_edit = QDateTimeEdit()
+        self.end_edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        self.form.addRow(self.tr("结束时间"), self.end_edit)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.form.addRow(self.note)
+        self.list.currentRowChanged.connect(self._on_current_changed)
+        self._on_current_changed()
+
+    def _on_current_changed(self, *_: Any) -> None:
+        consult, now = self.chosen(), QDateTime.currentDateTime()
+        browser = consult is not None and consult.launch.kind is LaunchKind.BROWSER_URL
+        self.end_edit.setEnabled(browser)
+        self.end_edit.setDateTimeRange(_local(consult.started_at) if consult is not None else now, now)
+        self.end_edit.setDateTime(now)
+        self.note.setText("" if consult is None else self.tr("在浏览器中进行的会商: 请填写实际结束时间。")
+                          if browser else self.tr("会商面板将挂断。") if consult.launch.kind is LaunchKind.EMBEDDED_URL
+                          else self.tr("将关闭会商客户端, 其退出时间即为结束时间。"))
+
+    def ended_at(self) -> dt.datetime:
+        """The end time given (UTC); only used for a browser consult."""
+        return dt.datetime.fromtimestamp(self.end_edit.dateTime().toSecsSinceEpoch(), dt.UTC)
+
+
 # --------------------------------------------------------------------------- controller
 
 @dc.dataclass
-class _Consult:
+class RunningConsult:
+    """A consult this seat started and whose end is not recorded yet."""
+
     target: ConsultTarget
     provider_name: str
     launch: ConferenceLaunch
-    started_at: str
+    started_at: str  # UTC, ISO
     permissions: list[dict[str, Any]] = dc.field(default_factory=list)
+    ended_by_user: bool = False  # 结束会商… asked the client to quit
+
+    def label(self) -> str:
+        where = {LaunchKind.EMBEDDED_URL: QCoreApplication.translate("ConsultDialog", "会商面板"),
+                 LaunchKind.BROWSER_URL: QCoreApplication.translate("ConsultDialog", "浏览器"),
+                 LaunchKind.PROCESS: QCoreApplication.translate("ConsultDialog", "客户端")}[self.launch.kind]
+        return " · ".join((self.target.title, f"{self.provider_name} ({where})",
+                           _local(self.started_at).toString("HH:mm")))
 
     def payload(self, **extra: Any) -> dict[str, Any]:
         return {**self.launch.log_payload(), "provider_name": self.provider_name, "scope": self.target.scope,
@@ -171,7 +261,7 @@ class ConferenceController(QObject):
         self.launcher.ended.connect(self._on_process_ended)
         self._panel = None
         self._dock: QDockWidget | None = None
-        self._consults: dict[int, _Consult] = {}  # id(launch) -> running consult
+        self._consults: dict[int, RunningConsult] = {}  # id(launch) -> running consult
         window.installEventFilter(self)
 
     # ---------------------------------------------------------------- public
@@ -201,7 +291,7 @@ class ConferenceController(QObject):
         except (ConferenceError, ValueError) as exc:
             self._fail(self.tr("无法开始视频会商: {0}").format(exc))
             return None
-        consult = _Consult(target, provider.name, launch, _utc_now())
+        consult = RunningConsult(target, provider.name, launch, _utc_now())
         if launch.kind is LaunchKind.EMBEDDED_URL:
             panel = self.panel()
             panel.hang_up()  # the running consult ends (and is recorded) before the next one starts
@@ -219,6 +309,7 @@ class ConferenceController(QObject):
                                                              error="no browser"))
                 self._fail(self.tr("无法打开浏览器: {0}").format(launch.url))
                 return None
+            self._consults[id(launch)] = consult  # its end comes from 结束会商… (the browser does not tell)
         else:
             if not self._record(consult, "start", consult.payload()):
                 return None
@@ -258,6 +349,61 @@ class ConferenceController(QObject):
     def running(self) -> list[ConferenceLaunch]:
         return [c.launch for c in self._consults.values()]
 
+    def running_consults(self) -> list[RunningConsult]:
+        """This seat's consults without an end row yet (panel, client, browser), oldest first."""
+        return list(self._consults.values())
+
+    def consult_town_dialog(self) -> ConferenceLaunch | None:
+        """与镇街视频会商…: pick a town of the user's scope (a town officer: their own), then consult it."""
+        if not self.has_providers():
+            self._fail(self._no_provider_text())
+            return None
+        try:
+            with self.sessions() as s:
+                rows = towns(s, self.identity)
+        except (SQLAlchemyError, PermissionError) as exc:
+            self._fail(str(exc))
+            return None
+        dialog = PickDialog(self.tr("与镇街视频会商"), self.tr("镇街"),
+                            [(f"{code} {name}", town_id) for town_id, code, name in rows], self.tr("下一步"),
+                            self.window)
+        dialog.setObjectName("consultTownDialog")
+        try:
+            town_id = dialog.chosen() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        finally:
+            dialog.deleteLater()
+        return None if town_id is None else self.consult_town(town_id)
+
+    def end_dialog(self) -> None:
+        """结束会商…: pick one of this seat's running consults and end it (see `end`)."""
+        dialog = EndConsultDialog(self.running_consults(), self.window)
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen() is not None:
+                self.end(dialog.chosen().launch, dialog.ended_at())
+        finally:
+            dialog.deleteLater()
+
+    def end(self, launch: ConferenceLaunch, ended_at: dt.datetime | None = None) -> None:
+        """End a running consult: the panel hangs up, a client is asked to quit (both record their end
+        as usual, the client's with status `ended_by_user`); a browser consult, whose end the program
+        cannot see, gets its end row now with `ended_at` (default: now) and status `ended_by_user`."""
+        consult = self._consults.get(id(launch))
+        if consult is None:
+            return
+        if launch.kind is LaunchKind.EMBEDDED_URL:
+            if self._panel is not None and self._panel.current_launch() is launch:
+                self._panel.hang_up()
+        elif launch.kind is LaunchKind.PROCESS:
+            record = next((r for r in self.launcher.running() if r.launch is launch), None)
+            if record is not None:
+                consult.ended_by_user = True
+                self.launcher.terminate(record)
+        else:
+            at = (ended_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+            self._consults.pop(id(launch))  # before the end row: `ended` sees it gone
+            if not self._record(consult, "end", consult.payload(ended_at=at.isoformat(), status="ended_by_user")):
+                self._consults[id(launch)] = consult  # not recorded: still listed, to try again
+
     def shutdown(self) -> None:
         """Hang up and end running clients (the window closes); their end rows are written."""
         if self._panel is not None:
@@ -274,7 +420,7 @@ class ConferenceController(QObject):
             self._fail(str(exc))
             return None
         if not providers:
-            self._fail(self.tr("尚未配置视频会商系统, 请联系管理员。") + " (griddesk conference provider add)")
+            self._fail(self._no_provider_text())
             return None
         dialog = ConsultDialog(target, providers, self.window)
         try:
@@ -287,7 +433,10 @@ class ConferenceController(QObject):
             return None
         return self.start(target, provider, participants)
 
-    def _record(self, consult: _Consult, phase: str, payload: dict[str, Any]) -> bool:
+    def _no_provider_text(self) -> str:
+        return self.tr("尚未配置视频会商系统, 请联系管理员。") + " (griddesk conference provider add)"
+
+    def _record(self, consult: RunningConsult, phase: str, payload: dict[str, Any]) -> bool:
         target = consult.target
         try:
             with self.sessions() as s:
@@ -320,7 +469,8 @@ class ConferenceController(QObject):
     def _on_process_ended(self, record: ProcessRecord) -> None:
         consult = self._consults.pop(id(record.launch), None)
         if consult is not None:
-            self._record(consult, "end", {**consult.payload(), **record.log_payload()})
+            self._record(consult, "end", {**consult.payload(), **record.log_payload(),
+                                          **({"status": "ended_by_user"} if consult.ended_by_user else {})})
         if record.status == "failed_to_start":
             self._fail(self.tr("会商客户端未能启动: {0}").format(record.error or record.argv[0]))
 
@@ -336,6 +486,62 @@ class ConferenceController(QObject):
             elif obj is self._dock and self._panel is not None:
                 self._panel.hang_up()
         return False
+
+
+# --------------------------------------------------------------------------- the window's entries
+
+class ConsultActions(QObject):
+    """Drives the declared actions consult.grid, consult.town and consult.end (desktop/actions.py).
+
+    Each is enabled only when it can run — a grid selected on the map (`maps.selected_grid`),
+    a provider configured, a consult running on this seat — with a status tip saying what
+    it does or why not. `refresh()` checks the providers again (the window calls it when
+    the menu opens) and emits `providersChanged(bool)`.
+    """
+
+    providersChanged = Signal(bool)
+
+    def __init__(self, controller: ConferenceController, actions: Mapping[str, QAction], maps,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent or controller)
+        self.controller, self.maps, self.providers = controller, maps, False
+        self.grid, self.town, self.end = (actions.get(f"consult.{k}") for k in ("grid", "town", "end"))
+        for action, slot in ((self.grid, self.consult_selected_grid), (self.town, controller.consult_town_dialog),
+                             (self.end, controller.end_dialog)):
+            if action is not None:
+                action.triggered.connect(lambda _checked=False, slot=slot: slot())
+        maps.gridSelected.connect(self.update)
+        for signal in (controller.started, controller.ended, controller.failed):
+            signal.connect(self.update)
+
+    def consult_selected_grid(self) -> ConferenceLaunch | None:
+        grid = self.maps.selected_grid
+        return None if grid is None else self.controller.consult_grid(grid)
+
+    def refresh(self) -> None:
+        self.providers = self.controller.has_providers()
+        self.providersChanged.emit(self.providers)
+        self.update()
+
+    def update(self, *_: Any) -> None:
+        none = self.tr("尚未配置视频会商系统, 请联系管理员。")
+        grid = self.maps.selected_grid
+        if self.grid is not None:
+            _state(self.grid, self.providers and grid is not None,
+                   none if not self.providers else self.tr("请先在地图上点击选择网格。") if grid is None
+                   else self.tr("与网格 {0} 视频会商").format(self.maps.grid_label(grid) or grid))
+        if self.town is not None:
+            _state(self.town, self.providers, self.tr("选择镇街并开始视频会商") if self.providers else none)
+        if self.end is not None:
+            n = len(self.controller.running_consults())
+            _state(self.end, n > 0, self.tr("记录本席位进行中会商的结束 ({0} 个)").format(n) if n
+                   else self.tr("本席位没有进行中的会商。"))
+
+
+def _state(action: QAction, enabled: bool, tip: str) -> None:
+    action.setEnabled(enabled)
+    action.setStatusTip(tip)
+    action.setToolTip(tip)
 
 
 # --------------------------------------------------------------------------- the wall's video screens

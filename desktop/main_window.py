@@ -19,14 +19,14 @@ from sqlalchemy.orm import sessionmaker
 from desktop import theme
 from desktop.actions import MENUS, build_actions, specs_for
 from desktop.case_controller import CaseController
-from desktop.conference import ConferenceController, attach_screen_actions
+from desktop.conference import ConferenceController, ConsultActions, attach_screen_actions
 from desktop.live import LiveFeed
 from desktop.map_controller import MapController
 from desktop.wall import IdleCursorHider, screen_for, screen_key
 from desktop.workers import TaskRunner
 from models.auth import Identity
 from models.cameras import Camera, CameraKind, guess_kind
-from models.enums import UserRole
+from models.conference_store import CONSULT_ROLES
 from models.kpi import trends
 from models.queue import QueueFilter, feed_head
 from models.reference import active_classes, district_bbox, towns
@@ -135,11 +135,10 @@ class MainWindow(QMainWindow):
             self.docks[key] = dock
         self._arrange(wall)
         # video consults (issue 8): every role with case work; the button only once a provider exists
-        self.conference = None
-        if identity.role is not UserRole.FINANCE:
+        self.conference = self.consults = None
+        if identity.role in CONSULT_ROLES:
             self.conference = ConferenceController(self.sessions, identity, self, tab_with=self.docks["video"],
                                                    wall=wall, clock=self.clock)
-            self.detail.set_conference_enabled(self.conference.has_providers())
             self.detail.conferenceRequested.connect(self.conference.consult_case)
         if wall:  # no menu bar on the wall: Ctrl+Shift+N and the video dock's context menu
             attach_screen_actions(self, self.docks["video"], self.video)
@@ -248,7 +247,7 @@ class MainWindow(QMainWindow):
     # --- menus and actions -------------------------------------------------------
     def _build_menus(self, wall: bool) -> None:
         specs = {s.id: s for s in specs_for(self.identity.role, wall)}
-        menus = {}
+        menus = self.menus = {}
         for key, title in MENUS:
             if any(s.menu == key for s in specs.values()):
                 menus[key] = self.menuBar().addMenu(QApplication.translate("Actions", title))
@@ -257,6 +256,8 @@ class MainWindow(QMainWindow):
             toolbar.setObjectName("toolbar.main")
         for action_id, action in self.actions_by_id.items():
             spec = specs[action_id]
+            if spec.separator_before:
+                menus[spec.menu].addSeparator()
             menus[spec.menu].addAction(action)
             if toolbar is not None and spec.toolbar:
                 toolbar.addAction(action)
@@ -288,6 +289,7 @@ class MainWindow(QMainWindow):
         self.cases.intakeClosed.connect(lambda: self.map.set_intake_mode(False))
         self.cases.intakeSaved.connect(self._on_intake_saved)
         self.kpi.drillDown.connect(self.drill_down)
+        self.kpi.drillNotice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.kpi.selectionChanged.connect(lambda *_: self.refresh_kpi())
         self.kpi.bulletinRequested.connect(self._bulletin)
         if "case.new" in a:
@@ -309,6 +311,14 @@ class MainWindow(QMainWindow):
         a["app.logout"].triggered.connect(self._logout)
         a["app.quit"].triggered.connect(self.close)
         a["help.about"].triggered.connect(self._about)
+        if self.conference is not None:  # grid (the map's selection) / town consults, ending a consult
+            self.consults = ConsultActions(self.conference, a, self.maps, self)
+            self.consults.providersChanged.connect(self.detail.set_conference_enabled)
+            self.conference.failed.connect(lambda text: self.statusBar().showMessage(text, 8000))
+            if "case" in self.menus:
+                self.menus["case"].aboutToShow.connect(self.consults.refresh)
+                self.menus["case"].setToolTipsVisible(True)  # why an entry is off (Fusion hides disabled tips)
+            self.consults.refresh()
 
     # --- behaviour ------------------------------------------------------------------
     def open_case(self, case_id: int) -> None:

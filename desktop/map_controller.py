@@ -1,11 +1,11 @@
-"""Feeding the map: the first load on a worker thread, then only what changed."""
+"""Feeding the map: the first load on a worker thread, then only what changed; the grid selected on it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.workers import TaskRunner
 from models import map_data
@@ -39,7 +39,13 @@ def _measures(sessions, identity: Identity, now: dt.datetime) -> dict:
 
 
 class MapController(QObject):
-    """Keeps a MapView in step with the database for one user."""
+    """Keeps a MapView in step with the database for one user.
+
+    `selected_grid` is the grid last clicked on the map (None before a click, or once a
+    reload no longer has it); `gridSelected(grid id or None)` reports each change.
+    """
+
+    gridSelected = Signal(object)
 
     def __init__(self, view, sessions, identity: Identity, runner: TaskRunner,
                  clock: Callable[[], dt.datetime], measure: str = "open_cases", parent=None) -> None:
@@ -48,6 +54,9 @@ class MapController(QObject):
         self.measure = measure
         self.filter = QueueFilter()
         self.loaded = False
+        self.selected_grid: int | None = None
+        self._grids: dict[int, dict] = {}  # the loaded grids' properties (code, name, town …) by id
+        view.gridClicked.connect(self._on_grid_clicked)
         self._measures_timer = QTimer(self)
         self._measures_timer.setInterval(10_000)  # grid colours: at most every 10 s
         self._measures_timer.timeout.connect(self.refresh_measures)
@@ -60,6 +69,9 @@ class MapController(QObject):
         v = self.view
         v.set_boundaries(data["towns"], data["villages"])
         v.set_grids(data["grids"])
+        self._grids = {f["properties"]["id"]: f["properties"] for f in data["grids"]["features"]}
+        if self.selected_grid is not None and self.selected_grid not in self._grids:
+            self.select_grid(None)
         v.set_grid_measure(self.measure, data["measures"][self.measure], MEASURE_TITLES[self.measure])
         v.set_cases(data["cases"])
         v.set_cameras(data["cameras"])
@@ -67,6 +79,22 @@ class MapController(QObject):
         v.set_tracks(data["tracks"])
         self.loaded = True
         self._measures_timer.start()
+
+    def select_grid(self, grid_id: int | None) -> None:
+        """Select (and outline) a grid from elsewhere; None clears the selection."""
+        if grid_id != self.selected_grid:
+            self.view.select_grid(grid_id)
+            self._on_grid_clicked(grid_id)
+
+    def _on_grid_clicked(self, grid_id: int | None) -> None:  # the page outlined it already
+        if grid_id != self.selected_grid:
+            self.selected_grid = grid_id
+            self.gridSelected.emit(grid_id)
+
+    def grid_label(self, grid_id: int | None) -> str:
+        """'code name' of a loaded grid ('' if unknown)."""
+        props = self._grids.get(grid_id) if grid_id is not None else None
+        return f"{props['code']} {props['name']}".strip() if props else ""
 
     def set_filter(self, flt: QueueFilter) -> None:
         """Show the cases of the queue's filter (drill-down shows the same cases on both)."""

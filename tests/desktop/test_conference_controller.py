@@ -416,3 +416,52 @@ def test_wall_video_dock_context_menu_lists_the_screens(qtbot):
 def test_role_texts():
     assert conference.participant_text("张三", "leader", "1") == "张三 · 网格长 · 1"
     assert conference.participant_text("局", "department", "") == "局 · 职能部门"
+
+
+def test_end_hangs_up_the_panel_and_keeps_an_unrecorded_browser_end(qtbot, db, window, page_server, dialog_script,
+                                                                    monkeypatch):
+    """`end`: an embedded consult is hung up (its usual end row); a browser consult whose end row cannot be
+    written (the database went away) stays listed, and its end is written once the database answers."""
+    engine, facts = db
+    win, video = window
+    port, _seen = page_server
+    add_provider(engine, "web", "url", {"template": f"http://127.0.0.1:{port}/{{room}}"})
+    add_provider(engine, "浏览器", "url", {"template": "http://127.0.0.1:9/{room}", "open_in": "browser"})
+    script, _shown = dialog_script
+    ctl = controller_for(engine, win, video)
+    embedded = ctl.consult_case(facts["case_id"])
+    script["provider"] = "浏览器"
+
+    class Browser(QObject):
+        @Slot(QUrl)
+        def open(self, url):
+            pass
+
+    browser = Browser()
+    QDesktopServices.setUrlHandler("http", browser, "open")
+    try:
+        in_browser = ctl.consult_grid(facts["grid_a"])
+    finally:
+        QDesktopServices.unsetUrlHandler("http")
+    assert [c.launch for c in ctl.running_consults()] == [embedded, in_browser]
+    with qtbot.waitSignal(ctl.ended, timeout=WAIT) as ended:
+        ctl.end(embedded)
+    assert ended.args[0]["status"] == "hung_up" and ctl.panel().current_launch() is None
+    assert [r[0] for r in flow(engine, facts["case_id"])] == ["conference_start", "conference_end"]
+
+    def gone(*_a, **_k):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is unreachable"))
+
+    real = conference.record_consult
+    monkeypatch.setattr(conference, "record_consult", gone)
+    failures = []
+    ctl.failed.connect(failures.append)
+    ctl.end(in_browser)
+    assert "会商结束未能记录" in failures[-1] and [c.launch for c in ctl.running_consults()] == [in_browser]
+    monkeypatch.setattr(conference, "record_consult", real)
+    with qtbot.waitSignal(ctl.ended, timeout=WAIT) as ended:
+        ctl.end(in_browser)
+    assert ended.args[0]["status"] == "ended_by_user" and ctl.running_consults() == []
+    with Session(engine) as s:
+        rows = s.scalars(sa.select(AuditLog).where(AuditLog.entity == "conference").order_by(AuditLog.id)).all()
+        assert [json.loads(a.changes)["action"] for a in rows] == ["conference_start", "conference_end"]

@@ -80,15 +80,17 @@ ROLE_OF = {"duty": UserRole.DUTY_OFFICER, "leader": UserRole.SHIFT_LEADER, "disp
 # What each role may do, written out from the issue (not derived from desktop/actions.py).
 COMMON = {"case.refresh", "view.fullscreen", "view.layout.wall", "view.layout.office", "view.reset_layout",
           "view.sound", "view.lang.zh", "view.lang.en", "app.logout", "app.quit", "help.about"}
+# video consults with a grid or a town, and ending one (issue 8): everyone who may consult a case (not finance)
+CONSULT = {"consult.grid", "consult.town", "consult.end"}
 OFFICE_ACTIONS = {
-    "duty": COMMON | {"case.new", "case.locate"},
-    "leader": COMMON | {"case.new", "case.supervise", "case.locate", "report.panel"},
-    "dispatch": COMMON | {"case.locate"},
-    "town": COMMON | {"case.new", "case.locate", "report.panel"},
+    "duty": COMMON | CONSULT | {"case.new", "case.locate"},
+    "leader": COMMON | CONSULT | {"case.new", "case.supervise", "case.locate", "report.panel"},
+    "dispatch": COMMON | CONSULT | {"case.locate"},
+    "town": COMMON | CONSULT | {"case.new", "case.locate", "report.panel"},
     "finance": COMMON | {"report.panel"},
-    "admin": COMMON | {"report.panel"},
-    "grid": COMMON | {"case.new", "case.locate"},
-    "dept": COMMON | {"case.locate"},
+    "admin": COMMON | CONSULT | {"report.panel"},
+    "grid": COMMON | CONSULT | {"case.new", "case.locate"},
+    "dept": COMMON | CONSULT | {"case.locate"},
 }
 WALL_DUTY_ACTIONS = COMMON | {"case.locate"}
 EDITING = {"case.new", "case.supervise", "report.panel"}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import desktop.conference as conference  # noqa: E402
 from desktop.conference import ConferenceController, ConsultDialog, attach_screen_actions  # noqa: E402
+from desktop.consult_dialogs import participant_text  # noqa: E402
 from models.auth import Identity  # noqa: E402
 from models.conference_store import consult_for_case, list_providers, save_provider  # noqa: E402
 from models.enums import UserRole  # noqa: E402
@@ -414,8 +415,8 @@ def test_wall_video_dock_context_menu_lists_the_screens(qtbot):
 
 
 def test_role_texts():
-    assert conference.participant_text("张三", "leader", "1") == "张三 · 网格长 · 1"
-    assert conference.participant_text("局", "department", "") == "局 · 职能部门"
+    assert participant_text("张三", "leader", "1") == "张三 · 网格长 · 1"
+    assert participant_text("局", "department", "") == "局 · 职能部门"
 
 
 def test_end_hangs_up_the_panel_and_keeps_an_unrecorded_browser_end(qtbot, db, window, page_server, dialog_script,

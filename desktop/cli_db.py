@@ -1,4 +1,4 @@
-"""`griddesk db …` and `griddesk demo seed`."""
+"""`griddesk db …`, `griddesk demo seed` and `griddesk demo cameras`."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--year", type=int, default=None, help="demo year (default: the last 365 days)")
     p.add_argument("--cases", type=int, default=None, help="number of cases (default by scale)")
     p.set_defaults(func=_seed)
+    p = ds.add_parser("cameras", help="生成演示监控画面并让演示摄像头播放 / make the demo clips and point the "
+                                      "demo cameras at them")
+    p.add_argument("--force", action="store_true", help="render every clip again, even intact ones")
+    p.set_defaults(func=_demo_cameras)
 
 
 def _init(args) -> int:
@@ -78,4 +82,21 @@ def _seed(args) -> int:
     except DemoSeedError as exc:
         raise CliError(str(exc)) from exc
     print(report)
+    return 0
+
+
+def _demo_cameras(args) -> int:
+    from desktop.context import open_engine
+    from models.demo.footage import FootageUnavailable, count_demo_cameras, ensure_footage, point_demo_cameras
+
+    engine = open_engine(args)
+    if not count_demo_cameras(engine):
+        raise CliError("数据库中没有演示摄像头 / no demo cameras in this database (run `griddesk demo seed` first)")
+    try:
+        report = ensure_footage(force=args.force)
+    except (FootageUnavailable, OSError) as exc:
+        raise CliError(f"演示监控画面无法生成 / cannot make the demo footage: {exc}") from exc
+    print(report)
+    n = point_demo_cameras(engine, report.paths)
+    print(f"{n:,} 个演示摄像头已指向演示画面 / demo cameras now play the clips")
     return 0

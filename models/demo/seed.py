@@ -4,6 +4,8 @@ Geography, grid teams, users (one per role), auto-dispatch rules, a year of
 cases run through the real engine, patrols with GPS tracks, quarterly worker
 metrics and cameras. Deterministic for a seed (times are relative to `now`).
 Large volumes are written in batches with Core inserts so memory stays flat.
+The cameras play generated demo clips (models/demo/footage.py) when ffmpeg is
+available, else they keep a placeholder stream that no server answers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import json
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -46,6 +49,7 @@ DEMO_USERS = [
 ]
 CASES_PER_YEAR = {"luqiao": 48_000, "city": 2_500_000}
 BATCH = 5_000
+log = logging.getLogger(__name__)
 
 
 class DemoSeedError(Exception):
@@ -86,12 +90,13 @@ def seed_demo(engine: Engine, *, scale: str = "luqiao", seed: int = 2026, year: 
     rng = random.Random(f"griddesk-demo:{scale}:{seed}")
     progress(f"生成地理数据 / generating geography ({scale}) …")
     geo = generate_district(seed, scale)  # type: ignore[arg-type]
+    footage = _demo_footage(progress)  # before the transaction: ffmpeg takes seconds
     with engine.begin() as conn:
         ids = _write_geography(conn, geo, now.date())
         staff_count = _write_staff(conn, geo, ids, now.date(), rng)
         _write_users(conn, ids)
         _write_dispatch_rules(conn)
-        _write_cameras(conn, geo, ids, rng)
+        _write_cameras(conn, geo, ids, rng, footage)
     with Session(engine) as s:
         policy = load_policy(s)
         calendar = load_calendar(s, policy)
@@ -204,14 +209,35 @@ def _write_dispatch_rules(conn: Connection) -> None:
                                            for code, dept in rows if code in auto])
 
 
-def _write_cameras(conn: Connection, geo, ids: _Ids, rng: random.Random) -> None:
+def _demo_footage(progress: Callable[[str], None]) -> list:
+    """The demo clips (made now if needed), or [] with a warning when ffmpeg is unavailable."""
+    from models.demo.footage import FootageUnavailable, ensure_footage
+
+    progress("演示监控画面 / demo camera footage …")
+    try:
+        report = ensure_footage()
+    except Exception as exc:  # noqa: BLE001 - the district is seeded even when no clip can be made
+        log.warning("demo cameras get no footage (%s); they will show 视频流连接失败. "
+                    "Install imageio-ffmpeg and run `griddesk demo cameras`.", exc,
+                    exc_info=not isinstance(exc, (FootageUnavailable, OSError)))
+        progress(f"  演示监控画面未生成 / no demo footage: {exc}")
+        return []
+    progress(f"  {report}")
+    return report.paths
+
+
+def _write_cameras(conn: Connection, geo, ids: _Ids, rng: random.Random, footage: list) -> None:
+    """Demo cameras play the clips in turn (kind "file"); without clips, a placeholder RTSP URL."""
+    from models.demo.footage import DEMO_CAMERA_SUFFIX, PLACEHOLDER_PREFIX, footage_for
+
     rows = []
     for i, g in enumerate(geo.grids):
         if g.kind.value != "residential" or rng.random() < 0.5:
             lon, lat = random_point_in(g.polygon, rng)
-            rows.append(dict(name=f"{g.name}监控点{i + 1:05d}(演示)", lon=lon, lat=lat, grid_code=g.code,
-                             town_id=ids.towns[g.town_code], stream_url=f"rtsp://127.0.0.1:8554/demo/{g.code}",
-                             kind="rtsp"))
+            url, kind = ((footage_for(len(rows), footage), "file") if footage
+                         else (f"{PLACEHOLDER_PREFIX}{g.code}", "rtsp"))
+            rows.append(dict(name=f"{g.name}监控点{i + 1:05d}{DEMO_CAMERA_SUFFIX}", lon=lon, lat=lat, grid_code=g.code,
+                             town_id=ids.towns[g.town_code], stream_url=url, kind=kind))
     for i in range(0, len(rows), BATCH):
         conn.execute(sa.insert(Camera), rows[i:i + BATCH])
 

@@ -171,3 +171,19 @@ def test_stop_ends_retrying_and_start_resumes(qtbot, closed_port):
     assert tile.state() is TileState.CONNECTING
     tile.set_camera(None)
     assert tile.state() is TileState.IDLE and tile.camera() is None
+
+
+def test_a_long_camera_name_is_elided_before_the_state_badge(qtbot, clips):
+    """On the wall the tiles are small for their font: the name must not run under the 播放中 badge."""
+    long_name = "池堰社区第1网格监控点00001(演示)" * 2
+    tile, _ = make_tile(qtbot, Camera("c1", long_name, 121.4, 28.6, "G1", str(clips["mp4"]), "file"))
+    tile.setStyleSheet("font-size: 28px;")
+    qtbot.waitUntil(lambda: tile.state() is TileState.PLAYING, timeout=WAIT)
+    tile.resize(420, 300)
+    qtbot.wait(50)
+    name, badge = tile._name_label, tile._status_label
+    assert name.geometry().right() < badge.geometry().left()
+    assert name.text() != long_name and "…" in name.text() and name.toolTip() == long_name
+    tile.resize(3000, 300)  # room again: the whole name comes back
+    qtbot.wait(50)
+    assert name.text() == long_name and name.geometry().right() < badge.geometry().left()

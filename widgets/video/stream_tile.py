@@ -174,6 +174,7 @@ class StreamTile(QWidget):
         self._attempt = 0
         self._retry_at = None
         self._name_label.setText(camera.name if camera else "")
+        self._name_label.setToolTip(camera.name if camera else "")
         self._name_label.setVisible(camera is not None)
         if camera is None:
             self._set_state(TileState.IDLE)
@@ -234,14 +235,24 @@ class StreamTile(QWidget):
             self._place_labels()
 
     def _place_labels(self) -> None:
-        self._name_label.adjustSize()
-        self._name_label.move(4, 4)
         self._status_label.adjustSize()
         lw, lh = self._status_label.width(), self._status_label.height()
-        if self._state is TileState.PLAYING:  # a small badge, out of the picture's way
+        badge = self._state is TileState.PLAYING  # a small badge in the top right, out of the picture's way
+        if badge:
             self._status_label.move(max(0, self.width() - lw - 4), 4)
         else:
             self._status_label.move(max(0, (self.width() - lw) // 2), max(0, (self.height() - lh) // 2))
+        # The camera's name fills the top left up to the badge and is elided there (full name in the tooltip).
+        name = self._name_label.toolTip()
+        self._name_label.setText(name)
+        self._name_label.adjustSize()
+        room = self.width() - 8 - ((lw + 8) if badge else 0)
+        if self._name_label.width() > room:
+            metrics = self._name_label.fontMetrics()
+            margin = self._name_label.width() - metrics.horizontalAdvance(name)
+            self._name_label.setText(metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, max(0, room - margin)))
+            self._name_label.adjustSize()
+        self._name_label.move(4, 4)
         self._name_label.raise_()
         self._status_label.raise_()
 

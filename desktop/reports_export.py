@@ -98,16 +98,19 @@ class ReportExport(QObject):
 
     # --- while it runs -------------------------------------------------------------------------------------
     def _on_progress(self, fraction: float, text: str) -> None:
-        if self.dialog is None:
+        # A local reference: a modal QProgressDialog's setValue() runs the event loop, in which the
+        # job may finish and `_on_done` drop `self.dialog`. The label is set first for the same reason.
+        dialog = self.dialog
+        if dialog is None:
             return
         if self._total:
-            self.dialog.setValue(int(fraction * 100))
-            self.dialog.setLabelText(self.tr("已写入 {0} / {1} 行…").format(text or "0", self._total))
+            dialog.setLabelText(self.tr("已写入 {0} / {1} 行…").format(text or "0", self._total))
+            dialog.setValue(int(fraction * 100))
         elif self._kind == pv.BULLETIN:
-            self.dialog.setValue(int(fraction * 100))
             step = {WORKBOOK: self.tr("正在写出 Excel 工作簿…"), PDF: self.tr("正在绘制一页 PDF…")}.get(text)
             if step:
-                self.dialog.setLabelText(step)
+                dialog.setLabelText(step)
+            dialog.setValue(int(fraction * 100))
 
     def _on_cancel(self) -> None:
         if self.job is None:

@@ -38,9 +38,10 @@ from sqlalchemy.orm import Session  # noqa: E402
 from models.auth import SYSTEM  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from models.enums import CaseStatus, StaffRole  # noqa: E402
+from models.kpi.dashboard import dashboard_snapshot  # noqa: E402
+from models.kpi.periods import period_of  # noqa: E402
 from models.kpi.rollup import rebuild_rollups  # noqa: E402
 from models.kpi.scope import KpiScope  # noqa: E402
-from models.kpi.trends import dashboard_snapshot, period_of  # noqa: E402
 from models.schema import Case, Grid, Patrol, Staff  # noqa: E402
 from models.setup import init_database  # noqa: E402
 

@@ -11,10 +11,17 @@ from sqlalchemy.orm import Session
 
 from models.auth import SYSTEM
 from models.enums import CaseSource, CaseStatus, Level, Light, StaffRole, UserRole
-from models.kpi import trends
 from models.kpi.api import compute
+from models.kpi.dashboard import dashboard_snapshot
+from models.kpi.drill import NO_CASES, case_ids_for
+from models.kpi.duty import grid_worker_duty
+from models.kpi.overdue import bucket_of
+from models.kpi.periods import Period, iso_week, period_of
+from models.kpi.rankings import rankings
 from models.kpi.scope import KpiScope, resolve
-from models.kpi.trends import Period, iso_week, period_of
+from models.kpi.scope_choices import scope_options
+from models.kpi.series import daily_series, open_and_red
+from models.kpi.snapshot import Duty
 from models.lifecycle import Action, Params
 from models.lifecycle.service import CaseService
 from models.queue import OPEN, QueueFilter, QueueQuery
@@ -132,16 +139,16 @@ def test_daily_series_equal_compute_and_hand_counts(engine, scenario):
         for scope in SCOPES:
             rs = resolve(s, scope, SYSTEM)
             now = dt.datetime.now().replace(microsecond=0)
-            series = trends.daily_series(s, rs, DAYS[0], DAYS[-1], now, live=True)
-            past = trends.daily_series(s, rs, DAYS[0], DAYS[-1], now, live=False)  # the straight-SQL path
+            series = daily_series(s, rs, DAYS[0], DAYS[-1], now, live=True)
+            past = daily_series(s, rs, DAYS[0], DAYS[-1], now, live=False)  # the straight-SQL path
             assert series == past, scope
             for i, d in enumerate(DAYS):
                 k = compute(s, SYSTEM, scope, d, d + dt.timedelta(days=1))
                 assert (series.reported[i], series.filed[i], series.closed[i]) == \
                        (k["reported"], k["filed"], k["closed"]), (scope, d)
         s.commit()
-        district = trends.daily_series(s, resolve(s, KpiScope(), SYSTEM), DAYS[0], DAYS[-1],
-                                       dt.datetime.now().replace(microsecond=0), live=True)
+        district = daily_series(s, resolve(s, KpiScope(), SYSTEM), DAYS[0], DAYS[-1],
+                                dt.datetime.now().replace(microsecond=0), live=True)
     assert district.days == tuple(DAYS)
     assert district.reported == (2, 2, 2, 2, 0)
     assert district.filed == (2, 1, 1, 2, 0)
@@ -154,21 +161,21 @@ def test_backlog_ends_with_open_now_and_open_red_rebuilt(engine, scenario):
     with Session(engine) as s:
         rs = resolve(s, KpiScope(), SYSTEM)
         now = dt.datetime.now().replace(microsecond=0)
-        series = trends.daily_series(s, rs, now.date() - dt.timedelta(days=29), now.date(), now, live=True)
+        series = daily_series(s, rs, now.date() - dt.timedelta(days=29), now.date(), now, live=True)
         assert len(series.days) == 30 and series.backlog[-1] == 3
-        assert trends.open_and_red(s, rs, now, True) == (3, 2)  # B, F, H open; H suspended is not red
-        assert trends.open_and_red(s, rs, now, False) == (3, 2)  # rebuilt from the step times
+        assert open_and_red(s, rs, now, True) == (3, 2)  # B, F, H open; H suspended is not red
+        assert open_and_red(s, rs, now, False) == (3, 2)  # rebuilt from the step times
         # Tuesday 12:00: B (handling since Mon 10:20, 4 working hours: red) and D (dispatched Tue 09:20) open
-        assert trends.open_and_red(s, rs, MON + dt.timedelta(days=1, hours=3), False) == (2, 1)
+        assert open_and_red(s, rs, MON + dt.timedelta(days=1, hours=3), False) == (2, 1)
         # Thursday 09:15: B, D (handle deadline Tue: red), F (accept deadline Thu 10:00: not yet), G
-        assert trends.open_and_red(s, rs, MON + dt.timedelta(days=3, minutes=15), False) == (4, 2)
+        assert open_and_red(s, rs, MON + dt.timedelta(days=3, minutes=15), False) == (4, 2)
 
 
 def test_rankings_equal_compute_live_and_as_of(engine, scenario):
     with Session(engine) as s:
         now = dt.datetime.now().replace(microsecond=0)
         for kind in ("town", "department"):
-            rows = trends.rankings(s, SYSTEM, WEEK, now, True, kind)
+            rows = rankings(s, SYSTEM, WEEK, now, True, kind)
             for r in rows:
                 assert dict(r.kpi) == compute(s, SYSTEM, KpiScope(kind, r.code), WEEK.date_from, WEEK.date_to), r
             scores = [r.score for r in rows if r.score is not None]
@@ -176,18 +183,18 @@ def test_rankings_equal_compute_live_and_as_of(engine, scenario):
             assert [r.rank for r in rows if r.score is not None] == list(range(1, len(scores) + 1))
             key = "region_score" if kind == "town" else "department_score"
             assert all(r.score == r.kpi[key] for r in rows)
-        towns = trends.rankings(s, SYSTEM, WEEK, now, True, "town")
+        towns = rankings(s, SYSTEM, WEEK, now, True, "town")
         assert [r.code for r in towns] == sorted([r.code for r in towns], key=lambda c: -next(
             t.score for t in towns if t.code == c))
         assert {r.code for r in towns} == {"331004001", "331004002"}
-        depts = trends.rankings(s, SYSTEM, WEEK, now, True, "department")
+        depts = rankings(s, SYSTEM, WEEK, now, True, "department")
         assert {r.code for r in depts} == {"D01", "D02"}  # departments without cases are not ranked
         d2 = next(r for r in depts if r.code == "D02")
         assert (d2.kpi["filed"], d2.kpi["closed"], d2.kpi["rework_rate"]) == (2, 2, 0.5)
         # as of Friday noon (a past moment): compute for each, the SQL path
         friday = MON + dt.timedelta(days=4, hours=3)
         for kind in ("town", "department"):
-            for r in trends.rankings(s, SYSTEM, WEEK, friday, False, kind):
+            for r in rankings(s, SYSTEM, WEEK, friday, False, kind):
                 assert dict(r.kpi) == compute(s, SYSTEM, KpiScope(kind, r.code), WEEK.date_from, WEEK.date_to,
                                               friday)
 
@@ -196,9 +203,9 @@ def test_town_officer_sees_only_their_town(engine, scenario):
     with Session(engine) as s:
         officer = identity(UserRole.TOWN_OFFICER, town_id(s, 1))
         now = dt.datetime.now().replace(microsecond=0)
-        towns = trends.rankings(s, officer, WEEK, now, True, "town")
+        towns = rankings(s, officer, WEEK, now, True, "town")
         assert [r.code for r in towns] == ["331004001"]
-        snap = trends.dashboard_snapshot(s, officer, KpiScope(), WEEK)
+        snap = dashboard_snapshot(s, officer, KpiScope(), WEEK)
         assert dict(snap.kpi) == compute(s, officer, KpiScope(), WEEK.date_from, WEEK.date_to)
         assert snap.kpi["reported"] == 5  # A C E F H
         assert snap.tile("open_now").value == 2  # F H
@@ -206,12 +213,12 @@ def test_town_officer_sees_only_their_town(engine, scenario):
         assert set(depts) == {"D01"}  # D02 handled only town 2's cases
         for r in depts.values():
             assert dict(r.kpi) == compute(s, officer, KpiScope("department", r.code), WEEK.date_from, WEEK.date_to)
-        assert [o.code for o in trends.scope_options(s, officer) if o.kind == "town"] == ["331004001"]
+        assert [o.code for o in scope_options(s, officer) if o.kind == "town"] == ["331004001"]
 
 
 def test_snapshot_tiles_steps_and_histograms(engine, scenario):
     with Session(engine) as s:
-        snap = trends.dashboard_snapshot(s, SYSTEM, KpiScope(), WEEK)
+        snap = dashboard_snapshot(s, SYSTEM, KpiScope(), WEEK)
         s.commit()
         k = compute(s, SYSTEM, KpiScope(), WEEK.date_from, WEEK.date_to)
         assert dict(snap.kpi) == k
@@ -247,43 +254,43 @@ def _queue_ids(s, flt: QueueFilter, now: dt.datetime) -> set[int]:
 def test_drill_down_filters(engine, scenario):
     ids = scenario
     with Session(engine) as s:
-        snap = trends.dashboard_snapshot(s, SYSTEM, KpiScope(), WEEK)
+        snap = dashboard_snapshot(s, SYSTEM, KpiScope(), WEEK)
         now = snap.now
-        f = trends.case_ids_for(("tile", "red_now"), snap)
+        f = case_ids_for(("tile", "red_now"), snap)
         assert f.lights == (Light.RED,) and f.statuses == tuple(OPEN)
         assert _queue_ids(s, f, now) == {ids["B"], ids["F"]}
-        f = trends.case_ids_for(("tile", "open_now"), snap)
+        f = case_ids_for(("tile", "open_now"), snap)
         assert _queue_ids(s, f, now) == {ids["B"], ids["F"], ids["H"]}
-        assert _queue_ids(s, trends.case_ids_for(("tile", "reported"), snap), now) == set(ids.values())
-        assert _queue_ids(s, trends.case_ids_for(("tile", "closed"), snap), now) == {ids[x] for x in "ADEG"}
-        assert _queue_ids(s, trends.case_ids_for(("tile", "on_time_closure_rate"), snap), now) == {ids["D"], ids["B"]}
-        assert _queue_ids(s, trends.case_ids_for(("tile", "closure_rate"), snap), now) == {ids["B"]}
-        assert _queue_ids(s, trends.case_ids_for(("tile", "grassroots_resolution_rate"), snap), now) == {ids["D"]}
-        assert trends.case_ids_for(("tile", "duty_today"), snap) is None
+        assert _queue_ids(s, case_ids_for(("tile", "reported"), snap), now) == set(ids.values())
+        assert _queue_ids(s, case_ids_for(("tile", "closed"), snap), now) == {ids[x] for x in "ADEG"}
+        assert _queue_ids(s, case_ids_for(("tile", "on_time_closure_rate"), snap), now) == {ids["D"], ids["B"]}
+        assert _queue_ids(s, case_ids_for(("tile", "closure_rate"), snap), now) == {ids["B"]}
+        assert _queue_ids(s, case_ids_for(("tile", "grassroots_resolution_rate"), snap), now) == {ids["D"]}
+        assert case_ids_for(("tile", "duty_today"), snap) is None
         town2 = next(r for r in snap.towns if r.code == "331004002")
-        f = trends.case_ids_for(("town", "331004002"), snap)
+        f = case_ids_for(("town", "331004002"), snap)
         assert f == QueueFilter(town_ids=(town2.id,))
         assert _queue_ids(s, f, now) == {ids["B"]}
-        f = trends.case_ids_for(("department", "D01"), snap)
+        f = case_ids_for(("department", "D01"), snap)
         assert f == QueueFilter(department_ids=(dept_id(s, "D01"),))
-        f = trends.case_ids_for(("class", "1103"), snap)
+        f = case_ids_for(("class", "1103"), snap)
         assert f.class_codes == ("1103",) and f.statuses == ()
         assert _queue_ids(s, f, now) == {ids["F"], ids["G"]}
         # a step: the cases done late there, and the open ones overdue at it now
-        assert _queue_ids(s, trends.case_ids_for(("step", "handle"), snap), now) == {ids["D"], ids["B"]}
-        assert _queue_ids(s, trends.case_ids_for(("step", "accept"), snap), now) == {ids["F"]}
-        assert _queue_ids(s, trends.case_ids_for(("overdue_closed", "3"), snap), now) == {ids["D"]}
-        assert _queue_ids(s, trends.case_ids_for(("overdue_open", "4"), snap), now) == {ids["B"], ids["F"]}
-        empty = trends.case_ids_for(("overdue_closed", "1"), snap)
-        assert empty.case_ids == trends.NO_CASES and _queue_ids(s, empty, now) == set()
+        assert _queue_ids(s, case_ids_for(("step", "handle"), snap), now) == {ids["D"], ids["B"]}
+        assert _queue_ids(s, case_ids_for(("step", "accept"), snap), now) == {ids["F"]}
+        assert _queue_ids(s, case_ids_for(("overdue_closed", "3"), snap), now) == {ids["D"]}
+        assert _queue_ids(s, case_ids_for(("overdue_open", "4"), snap), now) == {ids["B"], ids["F"]}
+        empty = case_ids_for(("overdue_closed", "1"), snap)
+        assert empty.case_ids == NO_CASES and _queue_ids(s, empty, now) == set()
         # a scope narrows the structural filters too
-        town1 = trends.dashboard_snapshot(s, SYSTEM, KpiScope("town", "331004001"), WEEK)
-        f = trends.case_ids_for(("tile", "open_now"), town1)
+        town1 = dashboard_snapshot(s, SYSTEM, KpiScope("town", "331004001"), WEEK)
+        f = case_ids_for(("tile", "open_now"), town1)
         assert f.town_ids == (town_id(s, 1),) and _queue_ids(s, f, now) == {ids["F"], ids["H"]}
-        village = trends.dashboard_snapshot(s, SYSTEM, KpiScope("village", "331004002001"), WEEK)
+        village = dashboard_snapshot(s, SYSTEM, KpiScope("village", "331004002001"), WEEK)
         grids = set(s.scalars(sa.select(Grid.id).where(Grid.town_id == town_id(s, 2))))
         assert set(village.scope_ids.grid_ids) == grids
-        assert _queue_ids(s, trends.case_ids_for(("tile", "red_now"), village), now) == {ids["B"]}
+        assert _queue_ids(s, case_ids_for(("tile", "red_now"), village), now) == {ids["B"]}
 
 
 def _worker(s, n: int, town: int, grid_code: str, hired: dt.date, left: dt.date | None = None) -> int:
@@ -329,15 +336,15 @@ def test_grid_worker_duty_from_patrols(engine):
         s.add(Patrol(staff_id=late, grid_code=g1, started_at=now - dt.timedelta(hours=1),
                      ended_at=now + dt.timedelta(hours=1)))
         s.flush()
-        duty = trends.grid_worker_duty(s, SYSTEM, resolve(s, KpiScope(), SYSTEM), now)
+        duty = grid_worker_duty(s, SYSTEM, resolve(s, KpiScope(), SYSTEM), now)
         assert (duty.workers, duty.met_today, duty.met_yesterday, duty.met_week, duty.met_last_week) == (5, 3, 3, 2, 2)
-        town1 = trends.grid_worker_duty(s, SYSTEM, resolve(s, KpiScope("town", "331004001"), SYSTEM), now)
+        town1 = grid_worker_duty(s, SYSTEM, resolve(s, KpiScope("town", "331004001"), SYSTEM), now)
         assert (town1.workers, town1.met_today, town1.met_week) == (3, 3, 1)
-        grid = trends.grid_worker_duty(s, SYSTEM, resolve(s, KpiScope("grid", g3), SYSTEM), now)
+        grid = grid_worker_duty(s, SYSTEM, resolve(s, KpiScope("grid", g3), SYSTEM), now)
         assert (grid.workers, grid.met_today, grid.met_last_week) == (2, 0, 1)
         officer = identity(UserRole.TOWN_OFFICER, t2)
-        assert trends.grid_worker_duty(s, officer, resolve(s, KpiScope(), officer), now).workers == 2
-        assert trends.Duty.share(3, 5) == 0.6 and trends.Duty.share(0, 0) is None
+        assert grid_worker_duty(s, officer, resolve(s, KpiScope(), officer), now).workers == 2
+        assert Duty.share(3, 5) == 0.6 and Duty.share(0, 0) is None
 
 
 def test_periods():
@@ -361,5 +368,5 @@ def test_periods():
         iso_week("2026-47")
     with pytest.raises(ValueError):
         Period("custom", wed, wed)
-    assert trends.bucket_of(5.0, True) == 0
-    assert [trends.bucket_of(m, False) for m in (0.9, 1.2, 1.5, 1.7, 2.5, 3.0, 3.1)] == [1, 1, 1, 2, 3, 3, 4]
+    assert bucket_of(5.0, True) == 0
+    assert [bucket_of(m, False) for m in (0.9, 1.2, 1.5, 1.7, 2.5, 3.0, 3.1)] == [1, 1, 1, 2, 3, 3, 4]

@@ -261,10 +261,27 @@ def test_selection_signal(qtbot):
 
 
 @pytest.mark.parametrize("module", ["widgets.kpi.tiles", "widgets.kpi.charts", "widgets.kpi.dashboard",
-                                    "widgets.kpi.bulletin_pdf"])
+                                    "widgets.kpi.carousel", "widgets.kpi.bulletin_pdf"])
 def test_demo_runs_and_quits(module, tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-m", module, "--quit-after", "1500"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+
+
+def test_a_capped_drill_down_says_so(world, dashboard, qtbot, monkeypatch):
+    """Drill-down lists keep the newest DRILL_CAP cases; the user is told when more exist."""
+    url, engine, ids = world
+    monkeypatch.setattr("models.kpi.drill.DRILL_CAP", 2)
+    with Session(engine) as s:
+        snap = trends.dashboard_snapshot(s, SYSTEM, KpiScope(), WEEK)
+        s.commit()
+    _show(dashboard, snap)
+    notices: list[str] = []
+    dashboard.drillNotice.connect(notices.append)
+    f = _click_tile(qtbot, dashboard, "closed")  # four closed cases (A, D, E, G): capped at two
+    assert len(f.case_ids) == 2 and "tile:closed" in snap.truncated
+    assert notices == ["案件过多, 只列出最新的 2 件"]
+    f = _click_bar(qtbot, dashboard, "classes", "1103")  # two cases: not capped, nothing said
+    assert len(f.case_ids) == 2 and notices == ["案件过多, 只列出最新的 2 件"]

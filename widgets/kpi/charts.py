@@ -213,6 +213,8 @@ class HBarChart(KpiChart):
         self.addItem(self.bars)
         self.getAxis("bottom").setStyle(showValues=False)
         self._rows: list[_Bar] = []
+        self._top = 1.0
+        self.getPlotItem().getViewBox().sigResized.connect(self._fit_x)
         self.apply_theme(theme)
 
     def set_bars(self, rows: Sequence[_Bar]) -> None:
@@ -232,8 +234,16 @@ class HBarChart(KpiChart):
             item.setPos(r.value + top * 0.01, y)
         self._hide_texts_from(n)
         self.getAxis("left").setTicks([[(float(y), r.label) for r, y in zip(rows, ys)]])
-        self.setXRange(0, top * 1.3, padding=0)  # room for the value and grade labels
+        self._top = top
+        self._fit_x()
         self.setYRange(-0.6, max(n - 0.4, 0.4), padding=0)
+
+    def _fit_x(self, *_args) -> None:
+        """Room right of the longest bar for its value and grade label, however narrow the chart is."""
+        width = self.getPlotItem().getViewBox().width()
+        label = max((item.textItem.boundingRect().width() for item in self._texts if item.isVisible()), default=0)
+        share = min(0.6, (label + 4) / width) if width > 0 else 0.0
+        self.setXRange(0, self._top * max(1.3, 1.01 / (1 - share)), padding=0)
 
     def hit(self, x: float, y: float) -> str | None:
         n = len(self._rows)

@@ -6,6 +6,11 @@ never touches the database: when the user picks another scope, period or trend l
 and calls `set_data`. Redraws are throttled to one per `throttle_ms` (100 ms): snapshots arriving
 faster replace the pending one. A click on a tile or bar emits `drillDown(QueueFilter)` for the queue
 and the map. `set_wall_mode(True)` gives the dark, large-font video-wall look; False the light office one.
+
+On the wall nobody scrolls: the dashboard fits the panel it is given (widgets/kpi/carousel.py). When the
+tiles and charts do not all fit legibly (a 1920×1080 wall) their pages rotate every `rotate_ms`, with a
+page indicator in the header; every chart still gets each snapshot, shown or not. The office look keeps
+its natural size and scrolls in the main window's dock.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QDate, QElapsedTimer, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QElapsedTimer, QEvent, QSignalBlocker, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -36,22 +42,61 @@ from models.kpi.trends import (
     Period,
     ScopeOption,
     case_ids_for,
+    drill_truncated,
     period_of,
 )
+from widgets.kpi.carousel import GAP, NATURAL, ROTATE_MS, ChartCarousel, PageDots, Rotator, WallPlan, plan_wall
 from widgets.kpi.charts import BacklogChart, ClassChart, OverdueChart, RankingChart, StepChart, TrendChart
 from widgets.kpi.theme import CHART, OFFICE, PERIOD, SCOPE_KIND, WALL, Theme, font, t
 from widgets.kpi.tiles import TileBoard
+
+
+class _StatusLine(QLabel):
+    """The header's "scope · period · as of" line; narrower than its text (a wall's panel), it keeps both
+    ends and drops the middle ("…"), instead of being cut mid-character."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self._full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        return QSize(QFontMetrics(self.font()).horizontalAdvance(self._full) + 2, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._elide()
+
+    def _elide(self) -> None:
+        self.setText(QFontMetrics(self.font()).elidedText(self._full, Qt.TextElideMode.ElideMiddle, self.width()))
 
 
 class KpiDashboard(QWidget):
     """Period and scope pickers, the tiles and the charts of one snapshot."""
 
     drillDown = Signal(object)  # models.queue.QueueFilter
+    drillNotice = Signal(str)  # said with a drill-down that shows only part of its cases
     selectionChanged = Signal(object, object, int)  # KpiScope, Period, trend days
     bulletinRequested = Signal(str)  # ISO week ("2026-W47") of the period shown
 
     def __init__(self, scopes: Sequence[ScopeOption] = (), *, wall_mode: bool = False,
-                 today: dt.date | None = None, throttle_ms: int = 100, parent: QWidget | None = None) -> None:
+                 today: dt.date | None = None, throttle_ms: int = 100, rotate_ms: int = ROTATE_MS,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kpiDashboard")
         self._options = list(scopes) or [ScopeOption("district", None, t(SCOPE_KIND, "district"))]
@@ -77,19 +122,16 @@ class KpiDashboard(QWidget):
         }
         for chart in self.charts.values():
             chart.barClicked.connect(self._on_bar_clicked)
-        middle = QHBoxLayout()
-        for key, stretch in (("trend", 5), ("backlog", 3), ("steps", 3)):
-            middle.addWidget(self.charts[key], stretch)
-        bottom = QHBoxLayout()
-        for key in ("towns", "departments", "classes", "overdue"):
-            bottom.addWidget(self.charts[key], 1)
+        self.carousel = ChartCarousel(self.charts, GAP)
+        self.rotation = Rotator([self.tiles, self.carousel], rotate_ms, self)
+        self.rotation.turned.connect(self.page_dots.set_page)
+        self._plan: WallPlan | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
-        lay.setSpacing(8)
+        lay.setSpacing(GAP)
         lay.addLayout(self._header)
         lay.addWidget(self.tiles, 3)
-        lay.addLayout(middle, 4)
-        lay.addLayout(bottom, 5)
+        lay.addWidget(self.carousel, 9)  # its page: the trends (4) over the breakdowns (5)
         self._fill_entities()
         self._apply_theme()
 
@@ -121,9 +163,10 @@ class KpiDashboard(QWidget):
         self.trend_days = QComboBox()
         for n in TREND_DAYS:
             self.trend_days.addItem(t(CHART, "trend_days", n), n)
-        self.status = QLabel("")
+        self.status = _StatusLine()
         self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.page_dots = PageDots()
         self.bulletin = QPushButton(t(CHART, "bulletin"))
         self.bulletin.clicked.connect(self._on_bulletin_clicked)
         self.scope_kind.currentIndexChanged.connect(self._on_scope_kind_changed)
@@ -135,6 +178,7 @@ class KpiDashboard(QWidget):
                   self.trend_days):
             h.addWidget(w)
         h.addWidget(self.status, 1)
+        h.addWidget(self.page_dots)
         h.addWidget(self.bulletin)
         self._header = h
 
@@ -240,7 +284,10 @@ class KpiDashboard(QWidget):
         self._clock.start()
 
     def _render(self, snap: DashboardSnapshot) -> None:
+        titles = [self.tiles.tile(k).title_text() for k in self.tiles.keys()]
         self.tiles.set_tiles(snap.tiles, snap.period.kind)
+        if titles != [self.tiles.tile(k).title_text() for k in self.tiles.keys()]:
+            self._fit()  # another period: other titles, maybe another tile size
         self.charts["trend"].set_series(snap.trend)
         self.charts["backlog"].set_series(snap.trend)
         self.charts["steps"].set_steps(snap.steps)
@@ -250,17 +297,19 @@ class KpiDashboard(QWidget):
         self.charts["classes"].set_classes(snap.classes, t(PERIOD, cp.kind) if cp.kind != "custom" else cp.label())
         self.charts["overdue"].set_histogram(snap.overdue)
         when = snap.now.strftime("%Y-%m-%d %H:%M:%S")
-        self.status.setText(f"{snap.scope_name} · {t(PERIOD, snap.period.kind)} {snap.period.label()} · "
-                            f"{t(CHART, 'asof', when)}")
+        self.status.set_full_text(f"{snap.scope_name} · {t(PERIOD, snap.period.kind)} {snap.period.label()} · "
+                                 f"{t(CHART, 'asof', when)}")
         current = self.selection()
         if (current[0], current[1]) != (snap.scope, snap.period) or current[2] != len(snap.trend.days):
             self.set_selection(snap.scope, snap.period, len(snap.trend.days))
 
     # --- drill-down ----------------------------------------------------------------------------------
     def _on_tile_clicked(self, key: str) -> None:
+        self.rotation.hold()
         self._drill(("tile", key))
 
     def _on_bar_clicked(self, kind: str, key: str) -> None:
+        self.rotation.hold()
         self._drill((kind, key))
 
     def _drill(self, target: tuple[str, str]) -> None:
@@ -269,6 +318,8 @@ class KpiDashboard(QWidget):
         flt = case_ids_for(target, self._snapshot)
         if flt is not None:
             self.drillDown.emit(flt)
+            if drill_truncated(target, self._snapshot):
+                self.drillNotice.emit(self.tr("案件过多, 只列出最新的 %1 件").replace("%1", f"{len(flt.case_ids):,}"))
 
     # --- looks -------------------------------------------------------------------------------------------
     def wall_mode(self) -> bool:
@@ -279,6 +330,55 @@ class KpiDashboard(QWidget):
         self._wall = on
         self._theme = WALL if on else OFFICE
         self._apply_theme()
+
+    # --- fitting the wall's panel ----------------------------------------------------------------------
+    def plan(self) -> WallPlan | None:
+        """How the tiles and charts share the wall's panel now (None: the office look, natural size)."""
+        return self._plan
+
+    def _fit(self) -> None:
+        """On the wall: size the tiles and page the charts for the panel, so that nothing needs scrolling.
+        Only a shown dashboard is fitted (it has its real size then); the office look is left as designed."""
+        if not self._wall:
+            if self._plan is not None:
+                self._plan = None
+                self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+                self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+                self.tiles.set_fit(None)
+                self.carousel.set_pages((NATURAL,))
+                self.layout().setStretchFactor(self.tiles, 3)
+                self.rotation.reset()
+            self.rotation.set_running(False)
+            return
+        # a scroll area gives an Ignored widget the viewport's size, whatever its children would like
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        if not self.isVisible():
+            return
+        m = self.layout().contentsMargins()
+        width = self.width() - m.left() - m.right()
+        height = self.height() - m.top() - m.bottom() - self._header.sizeHint().height() - GAP
+        plan = plan_wall(width, height, self._theme, tile_rows=self.tiles.rows(), tiles_fit=self.tiles.fits,
+                         tiles_height=self.tiles.fitted_height)
+        if plan != self._plan:
+            self._plan = plan
+            self.tiles.set_fit(plan.tile_fonts, plan.tile_rows)
+            self.carousel.set_pages(plan.pages)
+            self.layout().setStretchFactor(self.tiles, 0)
+            self.rotation.reset()
+        self.rotation.set_running(True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.rotation.set_running(False)  # a hidden panel (e.g. another dock tab in front) does not turn
 
     def theme(self) -> Theme:
         return self._theme
@@ -297,9 +397,11 @@ class KpiDashboard(QWidget):
         self._title.setFont(font(th.chart_title_px + 4, bold=True))
         self.status.setFont(font(th.control_px))
         self.status.setStyleSheet(f"color: {th.muted};")
+        self.page_dots.set_colours(th.accent, th.border, max(8, th.control_px * 3 // 4))
         self.tiles.apply_theme(th)
         for chart in self.charts.values():
             chart.apply_theme(th)
+        self._fit()
 
 
 def fake_snapshot(step: int = 0, now: dt.datetime | None = None) -> DashboardSnapshot:

@@ -140,6 +140,34 @@ OFFICE = Theme("office", background="#f3f5f8", panel="#ffffff", border="#d5dbe3"
                bar="#1f6fd1", good="#1a9850", bad="#d73027", neutral="#b8860b", grades=_GRADES_LIGHT,
                tile_value_px=32, tile_title_px=14, tile_delta_px=13, tick_px=11, chart_title_px=14, control_px=13)
 
+
+# --- fitting the tiles into a wall's panel ----------------------------------------------------------
+@dc.dataclass(frozen=True)
+class TileFonts:
+    """Pixel sizes of a tile's three lines."""
+
+    title_px: int
+    value_px: int
+    delta_px: int
+
+
+# The smallest tile type on the wall, read from 5 m. A 1920×1080 wall is one large screen (86–98",
+# 1.0–1.2 m tall: about 1.1 mm a pixel). Text stays readable at 16 arc minutes and more (ISO 9241-303,
+# ANSI/HFES 100; Chinese characters need the upper end): 23 mm at 5 m, 20 px. The big number is the
+# message of a tile and keeps twice that. The wall's queue uses the same 20–22 px floor.
+TILE_FLOOR = TileFonts(title_px=20, value_px=40, delta_px=20)
+TILE_SCALES = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6)  # tried largest first; sizes stop at TILE_FLOOR
+
+
+def tile_fonts(theme: Theme, scale: float = 1.0) -> TileFonts:
+    """The theme's tile sizes times `scale`, none below `TILE_FLOOR` (nor above the theme's own size)."""
+    def px(size: int, floor: int) -> int:
+        return min(size, max(floor, round(size * scale)))
+
+    return TileFonts(px(theme.tile_title_px, TILE_FLOOR.title_px), px(theme.tile_value_px, TILE_FLOOR.value_px),
+                     px(theme.tile_delta_px, TILE_FLOOR.delta_px))
+
+
 _CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
                  "SimHei", "Noto Sans SC")
 

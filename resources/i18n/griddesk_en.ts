@@ -20,6 +20,18 @@
         <translation>Locate on Map</translation>
     </message>
     <message>
+        <source>与网格视频会商</source>
+        <translation>Video Consultation with Grid</translation>
+    </message>
+    <message>
+        <source>与镇街视频会商…</source>
+        <translation>Video Consultation with Town…</translation>
+    </message>
+    <message>
+        <source>结束会商…</source>
+        <translation>End Consultation…</translation>
+    </message>
+    <message>
         <source>全屏</source>
         <translation>Full Screen</translation>
     </message>
@@ -118,6 +130,18 @@
         <translation>Video Consultation</translation>
     </message>
     <message>
+        <source>与镇街视频会商</source>
+        <translation>Video Consultation with Town</translation>
+    </message>
+    <message>
+        <source>镇街</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <source>下一步</source>
+        <translation>Next</translation>
+    </message>
+    <message>
         <source>尚未配置视频会商系统, 请联系管理员。</source>
         <translation>No video consultation system is configured; please contact the administrator.</translation>
     </message>
@@ -149,6 +173,33 @@
     <message>
         <source>视频会商: {room}</source>
         <translation>Video consultation: {room}</translation>
+    </message>
+</context>
+<context>
+    <name>ConsultActions</name>
+    <message>
+        <source>尚未配置视频会商系统, 请联系管理员。</source>
+        <translation>No video consultation system is configured; please contact the administrator.</translation>
+    </message>
+    <message>
+        <source>请先在地图上点击选择网格。</source>
+        <translation>Click a grid on the map to select it first.</translation>
+    </message>
+    <message>
+        <source>与网格 {0} 视频会商</source>
+        <translation>Video consultation with grid {0}</translation>
+    </message>
+    <message>
+        <source>选择镇街并开始视频会商</source>
+        <translation>Choose a town and start a video consultation</translation>
+    </message>
+    <message>
+        <source>记录本席位进行中会商的结束 ({0} 个)</source>
+        <translation>Record the end of a consultation running on this seat ({0} running)</translation>
+    </message>
+    <message>
+        <source>本席位没有进行中的会商。</source>
+        <translation>No consultation is running on this seat.</translation>
     </message>
 </context>
 <context>
@@ -205,12 +256,109 @@
         <source>参会人员</source>
         <translation>Participants</translation>
     </message>
+    <message>
+        <source>会商面板</source>
+        <translation>consultation panel</translation>
+    </message>
+    <message>
+        <source>浏览器</source>
+        <translation>browser</translation>
+    </message>
+    <message>
+        <source>客户端</source>
+        <translation>client</translation>
+    </message>
+</context>
+<context>
+    <name>EndConsultDialog</name>
+    <message>
+        <source>结束会商</source>
+        <translation>End Consultation</translation>
+    </message>
+    <message>
+        <source>本席位进行中的会商</source>
+        <translation>Consultations running on this seat</translation>
+    </message>
+    <message>
+        <source>结束时间</source>
+        <translation>Ended at</translation>
+    </message>
+    <message>
+        <source>在浏览器中进行的会商: 请填写实际结束时间。</source>
+        <translation>A consultation held in the browser: enter when it actually ended.</translation>
+    </message>
+    <message>
+        <source>会商面板将挂断。</source>
+        <translation>The consultation panel will hang up.</translation>
+    </message>
+    <message>
+        <source>将关闭会商客户端, 其退出时间即为结束时间。</source>
+        <translation>The conference client will be asked to quit; the time it exits is the end.</translation>
+    </message>
 </context>
 <context>
     <name>FullScreenVideo</name>
     <message>
         <source>视频墙</source>
         <translation>Video Wall</translation>
+    </message>
+</context>
+<context>
+    <name>ImportBox</name>
+    <message>
+        <source>导入的文件</source>
+        <translation>Imported files</translation>
+    </message>
+    <message>
+        <source>导入指标表…</source>
+        <translation>Import Metrics Sheets…</translation>
+    </message>
+    <message>
+        <source>清除</source>
+        <translation>Clear</translation>
+    </message>
+    <message>
+        <source>问题</source>
+        <translation>Problems</translation>
+    </message>
+    <message>
+        <source>有效行</source>
+        <translation>Valid rows</translation>
+    </message>
+    <message>
+        <source>选择考核得分表…</source>
+        <translation>Choose Score Sheet…</translation>
+    </message>
+    <message>
+        <source>正在读取 {0} 个文件…</source>
+        <translation>Reading {0} file(s)…</translation>
+    </message>
+    <message>
+        <source>无法读取文件：{0}</source>
+        <translation>Cannot read the file: {0}</translation>
+    </message>
+    <message>
+        <source>尚未导入。</source>
+        <translation>Nothing imported yet.</translation>
+    </message>
+    <message>
+        <source>问题（{0}）</source>
+        <translation>Problems ({0})</translation>
+    </message>
+    <message>
+        <source>有效行（{0}）</source>
+        <translation>Valid rows ({0})</translation>
+    </message>
+    <message>
+        <source>{0} 个文件：{1}；有效 {2} 行，问题 {3} 处。</source>
+        <translation>{0} file(s): {1}; {2} valid row(s), {3} problem(s).</translation>
+    </message>
+</context>
+<context>
+    <name>KpiDashboard</name>
+    <message>
+        <source>案件过多, 只列出最新的 %1 件</source>
+        <translation>Too many cases: only the newest %1 are listed</translation>
     </message>
 </context>
 <context>
@@ -302,11 +450,117 @@ Closed-loop case handling · Live monitoring · Performance assessment</translat
     </message>
 </context>
 <context>
-    <name>ReportsPanel</name>
+    <name>PeriodPicker</name>
     <message>
-        <source>报表与导出</source>
-        <translation>Reports and Exports</translation>
+        <source> 年</source>
+        <translation> (year)</translation>
     </message>
+    <message>
+        <source>第一季度</source>
+        <translation>Q1</translation>
+    </message>
+    <message>
+        <source>第二季度</source>
+        <translation>Q2</translation>
+    </message>
+    <message>
+        <source>第三季度</source>
+        <translation>Q3</translation>
+    </message>
+    <message>
+        <source>第四季度</source>
+        <translation>Q4</translation>
+    </message>
+    <message>
+        <source>至</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <source>（不含截止日）</source>
+        <translation>(end date excluded)</translation>
+    </message>
+    <message>
+        <source>{0}（{1} 至 {2}）</source>
+        <translation>{0} ({1} to {2})</translation>
+    </message>
+</context>
+<context>
+    <name>ReportExport</name>
+    <message>
+        <source>输出目录不存在：{0}</source>
+        <translation>The output folder does not exist: {0}</translation>
+    </message>
+    <message>
+        <source>输出路径是一个文件夹：{0}</source>
+        <translation>The output path is a folder: {0}</translation>
+    </message>
+    <message>
+        <source>输出文件不能覆盖输入文件：{0}</source>
+        <translation>The output file must not overwrite an input file: {0}</translation>
+    </message>
+    <message>
+        <source>正在导出 {0}…</source>
+        <translation>Exporting {0}…</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>导出 Excel</source>
+        <translation>Export to Excel</translation>
+    </message>
+    <message>
+        <source>导出 Excel 和 PDF</source>
+        <translation>Export Excel and PDF</translation>
+    </message>
+    <message>
+        <source>已写入 {0} / {1} 行…</source>
+        <translation>{0} / {1} rows written…</translation>
+    </message>
+    <message>
+        <source>正在写出 Excel 工作簿…</source>
+        <translation>Writing the Excel workbook…</translation>
+    </message>
+    <message>
+        <source>正在绘制一页 PDF…</source>
+        <translation>Drawing the one-page PDF…</translation>
+    </message>
+    <message>
+        <source>正在取消…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <source>已取消，未生成文件。</source>
+        <translation>Cancelled; no file was written.</translation>
+    </message>
+    <message>
+        <source>已导出：{0}</source>
+        <translation>Exported: {0}</translation>
+    </message>
+    <message>
+        <source>已导出：{0} 和一页 PDF {1}</source>
+        <translation>Exported: {0} and the one-page PDF {1}</translation>
+    </message>
+    <message>
+        <source>（{0} 行，{1} 个工作表）</source>
+        <translation> ({0} rows, {1} sheet(s))</translation>
+    </message>
+    <message>
+        <source>；已保存 {0} 名网格员的本季度评定结果。</source>
+        <translation>; this quarter&apos;s ratings of {0} grid worker(s) were saved.</translation>
+    </message>
+    <message>
+        <source>无法写入 {0}：{1}</source>
+        <translation>Cannot write {0}: {1}</translation>
+    </message>
+    <message>
+        <source>导出失败，未生成文件：{0}</source>
+        <translation>The export failed; no file was written: {0}</translation>
+    </message>
+</context>
+<context>
+    <name>ReportTexts</name>
     <message>
         <source>季度星级评定</source>
         <translation>Quarterly Star Rating</translation>
@@ -360,118 +614,6 @@ Closed-loop case handling · Live monitoring · Performance assessment</translat
         <translation>Funding</translation>
     </message>
     <message>
-        <source>报表</source>
-        <translation>Report</translation>
-    </message>
-    <message>
-        <source>期间</source>
-        <translation>Period</translation>
-    </message>
-    <message>
-        <source>镇街</source>
-        <translation>Town</translation>
-    </message>
-    <message>
-        <source>全部镇街</source>
-        <translation>All towns</translation>
-    </message>
-    <message>
-        <source>数据来源</source>
-        <translation>Data source</translation>
-    </message>
-    <message>
-        <source>刷新预览</source>
-        <translation>Refresh Preview</translation>
-    </message>
-    <message>
-        <source>导入的文件</source>
-        <translation>Imported files</translation>
-    </message>
-    <message>
-        <source>导入指标表…</source>
-        <translation>Import Metrics Sheets…</translation>
-    </message>
-    <message>
-        <source>清除</source>
-        <translation>Clear</translation>
-    </message>
-    <message>
-        <source>问题</source>
-        <translation>Problems</translation>
-    </message>
-    <message>
-        <source>有效行</source>
-        <translation>Valid rows</translation>
-    </message>
-    <message>
-        <source>预览</source>
-        <translation>Preview</translation>
-    </message>
-    <message>
-        <source>导出 Excel…</source>
-        <translation>Export to Excel…</translation>
-    </message>
-    <message>
-        <source>打开所在文件夹</source>
-        <translation>Open Containing Folder</translation>
-    </message>
-    <message>
-        <source>关闭</source>
-        <translation>Close</translation>
-    </message>
-    <message>
-        <source>当前账号没有可用的报表。</source>
-        <translation>No reports are available to this account.</translation>
-    </message>
-    <message>
-        <source> 年</source>
-        <translation> (year)</translation>
-    </message>
-    <message>
-        <source>第一季度</source>
-        <translation>Q1</translation>
-    </message>
-    <message>
-        <source>第二季度</source>
-        <translation>Q2</translation>
-    </message>
-    <message>
-        <source>第三季度</source>
-        <translation>Q3</translation>
-    </message>
-    <message>
-        <source>第四季度</source>
-        <translation>Q4</translation>
-    </message>
-    <message>
-        <source>至</source>
-        <translation>to</translation>
-    </message>
-    <message>
-        <source>（不含截止日）</source>
-        <translation>(end date excluded)</translation>
-    </message>
-    <message>
-        <source>选择考核得分表…</source>
-        <translation>Choose Score Sheet…</translation>
-    </message>
-    <message>
-        <source>{0}（{1} 至 {2}）</source>
-        <translation>{0} ({1} to {2})</translation>
-    </message>
-    <message>
-        <source>请先导入指标表（可一次选择多个文件）。</source>
-        <translation>Import the metrics sheets first (several files can be chosen at once).</translation>
-    </message>
-    <message>
-        <source>请先选择考核得分表。</source>
-        <translation>Choose a score sheet first.</translation>
-    </message>
-    <message>
-        <source>正在计算预览…</source>
-        <translation>Computing the preview…</translation>
-    </message>
-    <message>
         <source>{0}：参评 {1} 人，试用期 {2} 人，季度考核奖合计 {3} 元。</source>
         <translation>{0}: {1} rated, {2} on probation, quarterly bonuses total {3} yuan.</translation>
     </message>
@@ -512,8 +654,8 @@ Closed-loop case handling · Live monitoring · Performance assessment</translat
         <translation>{0} case(s) in total.</translation>
     </message>
     <message>
-        <source>{0}：{1} 个镇街、{2} 个部门。</source>
-        <translation>{0}: {1} town(s), {2} department(s).</translation>
+        <source>{0}：{1} 个镇街、{2} 个部门。导出时写出 Excel 工作簿（以下三个工作表和说明）和一页 PDF（指标、图表和排名，可直接打印）。</source>
+        <translation>{0}: {1} towns, {2} departments. The export writes the Excel workbook (the three sheets below and the notes) and a one-page PDF (indicators, charts and rankings, ready to print).</translation>
     </message>
     <message>
         <source>{0}没有网格员数据。</source>
@@ -563,6 +705,77 @@ Closed-loop case handling · Live monitoring · Performance assessment</translat
         <source>出错：{0}</source>
         <translation>Error: {0}</translation>
     </message>
+</context>
+<context>
+    <name>ReportsPanel</name>
+    <message>
+        <source>报表与导出</source>
+        <translation>Reports and Exports</translation>
+    </message>
+    <message>
+        <source>报表</source>
+        <translation>Report</translation>
+    </message>
+    <message>
+        <source>期间</source>
+        <translation>Period</translation>
+    </message>
+    <message>
+        <source>镇街</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <source>全部镇街</source>
+        <translation>All towns</translation>
+    </message>
+    <message>
+        <source>数据来源</source>
+        <translation>Data source</translation>
+    </message>
+    <message>
+        <source>刷新预览</source>
+        <translation>Refresh Preview</translation>
+    </message>
+    <message>
+        <source>导出 Excel 和 PDF…</source>
+        <translation>Export Excel and PDF…</translation>
+    </message>
+    <message>
+        <source>导出 Excel 和 PDF（PDF 与工作簿同名，写在同一文件夹）</source>
+        <translation>Export Excel and PDF (the PDF takes the workbook&apos;s name, in the same folder)</translation>
+    </message>
+    <message>
+        <source>预览</source>
+        <translation>Preview</translation>
+    </message>
+    <message>
+        <source>导出 Excel…</source>
+        <translation>Export to Excel…</translation>
+    </message>
+    <message>
+        <source>打开所在文件夹</source>
+        <translation>Open Containing Folder</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>当前账号没有可用的报表。</source>
+        <translation>No reports are available to this account.</translation>
+    </message>
+    <message>
+        <source>请先导入指标表（可一次选择多个文件）。</source>
+        <translation>Import the metrics sheets first (several files can be chosen at once).</translation>
+    </message>
+    <message>
+        <source>请先选择考核得分表。</source>
+        <translation>Choose a score sheet first.</translation>
+    </message>
+    <message>
+        <source>正在计算预览…</source>
+        <translation>Computing the preview…</translation>
+    </message>
     <message>
         <source>共 {0} 行，预览前 {1} 行；导出时写入全部。</source>
         <translation>{0} rows; the preview shows the first {1}; the export writes them all.</translation>
@@ -584,88 +797,12 @@ Closed-loop case handling · Live monitoring · Performance assessment</translat
         <translation>Choose Score Sheet</translation>
     </message>
     <message>
-        <source>正在读取 {0} 个文件…</source>
-        <translation>Reading {0} file(s)…</translation>
-    </message>
-    <message>
-        <source>无法读取文件：{0}</source>
-        <translation>Cannot read the file: {0}</translation>
-    </message>
-    <message>
-        <source>尚未导入。</source>
-        <translation>Nothing imported yet.</translation>
-    </message>
-    <message>
-        <source>问题（{0}）</source>
-        <translation>Problems ({0})</translation>
-    </message>
-    <message>
-        <source>有效行（{0}）</source>
-        <translation>Valid rows ({0})</translation>
-    </message>
-    <message>
-        <source>{0} 个文件：{1}；有效 {2} 行，问题 {3} 处。</source>
-        <translation>{0} file(s): {1}; {2} valid row(s), {3} problem(s).</translation>
-    </message>
-    <message>
         <source>导出 Excel</source>
         <translation>Export to Excel</translation>
     </message>
     <message>
-        <source>输出目录不存在：{0}</source>
-        <translation>The output folder does not exist: {0}</translation>
-    </message>
-    <message>
-        <source>输出路径是一个文件夹：{0}</source>
-        <translation>The output path is a folder: {0}</translation>
-    </message>
-    <message>
-        <source>输出文件不能覆盖输入文件：{0}</source>
-        <translation>The output file must not overwrite an input file: {0}</translation>
-    </message>
-    <message>
-        <source>正在导出 {0}…</source>
-        <translation>Exporting {0}…</translation>
-    </message>
-    <message>
-        <source>取消</source>
-        <translation>Cancel</translation>
-    </message>
-    <message>
         <source>正在导出…</source>
         <translation>Exporting…</translation>
-    </message>
-    <message>
-        <source>已写入 {0} / {1} 行…</source>
-        <translation>{0} / {1} rows written…</translation>
-    </message>
-    <message>
-        <source>正在取消…</source>
-        <translation>Cancelling…</translation>
-    </message>
-    <message>
-        <source>已取消，未生成文件。</source>
-        <translation>Cancelled; no file was written.</translation>
-    </message>
-    <message>
-        <source>已导出：{0}</source>
-        <translation>Exported: {0}</translation>
-    </message>
-    <message>
-        <source>（{0} 行，{1} 个工作表）</source>
-        <translation> ({0} rows, {1} sheet(s))</translation>
-    </message>
-    <message>
-        <source>；已保存 {0} 名网格员的本季度评定结果。</source>
-        <translation>; this quarter&apos;s ratings of {0} grid worker(s) were saved.</translation>
-    </message>
-    <message>
-        <source>无法写入 {0}：{1}</source>
-        <translation>Cannot write {0}: {1}</translation>
-    </message>
-    <message>
-        <source>导出失败，未生成文件：{0}</source>
-        <translation>The export failed; no file was written: {0}</translation>
     </message>
 </context>
 <context>

@@ -5,7 +5,7 @@ reports panel: the Excel workbook (reports/bulletin.py) and the one-page PDF wit
 Both files go to hidden temporary files beside their targets first and are renamed onto the
 targets only once both are written, so a failure or a cancel leaves neither behind, and an
 existing file of the same name untouched. In the panel this runs on a worker thread (QPainter on
-a QPdfWriter may be used off the GUI thread); the CLI starts an offscreen QGuiApplication first.
+a QPdfWriter may be used off the GUI thread); the CLI starts an offscreen QApplication first.
 """
 
 from __future__ import annotations
@@ -37,14 +37,17 @@ def pdf_path_for(workbook: str | os.PathLike[str]) -> Path:
 
 
 def ensure_qt_app() -> None:
-    """Start an offscreen QGuiApplication when no Qt application runs (the CLI); the PDF is drawn by Qt.
+    """Start an offscreen Qt application when none runs (the CLI); the PDF is drawn by Qt.
 
+    A QApplication, not a bare QGuiApplication: the CLI also runs in-process (scripts, tests), and
+    a process whose application cannot hold widgets aborts at the first widget made after it.
     Call on the main thread, before any worker draws."""
     global _APP
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
 
-    if QGuiApplication.instance() is None:
-        _APP = QGuiApplication(["griddesk-bulletin", "-platform", "offscreen"])
+    if QCoreApplication.instance() is None:
+        _APP = QApplication(["griddesk-bulletin", "-platform", "offscreen"])
 
 
 def write_bulletin_files(bulletin: Bulletin, workbook: str | os.PathLike[str], pdf: str | os.PathLike[str] | None,

@@ -1,6 +1,6 @@
 """`griddesk report bulletin --week 2026-W47 -o FILE.xlsx [--pdf FILE.pdf] [--user NAME]`: the weekly
 bulletin (周通报) — the week's town ranking and indicators as an Excel workbook and, with --pdf, one
-printable page with the charts (drawn by Qt, on an offscreen QGuiApplication when none runs).
+printable page with the charts (drawn by Qt, on an offscreen QApplication when none runs).
 Both files are written by desktop/bulletin_export.py, as the reports panel writes them: both or
 neither.
 

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models.auth import Identity
@@ -26,11 +27,12 @@ from models.kpi.formulas import STEPS
 from models.kpi.overdue import Rules, filed_cohort, open_buckets
 from models.kpi.periods import Period, iso_week, real_now
 from models.kpi.rankings import class_breakdown, rankings
-from models.kpi.scope import KpiScope, resolve
+from models.kpi.scope import KpiScope, ResolvedScope, resolve
 from models.kpi.scope_choices import scope_name
 from models.kpi.series import daily_series
 from models.kpi.snapshot import ClassBar, DailySeries, Duty, OverdueHistogram, RankRow, StepRate, frozen
 from models.policy_store import load_policy
+from models.schema import Town
 
 
 @dc.dataclass(frozen=True)
@@ -74,7 +76,7 @@ def weekly_bulletin(session: Session, identity: Identity, week: str, now: dt.dat
     open_counts = open_buckets(session, rs, now, live, rules, drill)
     duty_at = min(now, period.end - dt.timedelta(seconds=1))
     return Bulletin(
-        week=period.label(), period=period, asof=now, district=scope_name(session, scope), kpi=frozen(kpi),
+        week=period.label(), period=period, asof=now, district=_title_name(session, scope, rs), kpi=frozen(kpi),
         previous_kpi=frozen(previous_kpi),
         towns=tuple(rankings(session, identity, period, now, live, "town")),
         departments=tuple(rankings(session, identity, period, now, live, "department")),
@@ -85,3 +87,11 @@ def weekly_bulletin(session: Session, identity: Identity, week: str, now: dt.dat
 
 
 __all__ = ["Bulletin", "weekly_bulletin"]
+
+
+def _title_name(session: Session, scope: KpiScope, rs: ResolvedScope) -> str:
+    """The bulletin's title names the district, and the town for a town officer's (their town only)."""
+    name = scope_name(session, scope)
+    if rs.town_id is not None:
+        name += session.scalar(sa.select(Town.name).where(Town.id == rs.town_id)) or ""
+    return name

@@ -94,6 +94,9 @@ def test_town_officer_bulletin_is_their_town(world):
         officer = identity(UserRole.TOWN_OFFICER, town_id(s, 2))
         b = weekly_bulletin(s, officer, WEEK, ASOF)
     assert [t.code for t in b.towns] == ["331004002"] and b.kpi["reported"] == 3  # B D G
+    assert b.district == "测试区测试镇2"  # the title says whose numbers these are
+    with Session(engine) as s:
+        assert weekly_bulletin(s, SYSTEM, WEEK, ASOF).district == "测试区"
 
 
 def _pgm_ink(path) -> float:

@@ -21,7 +21,7 @@ from models.lifecycle import Action, Params
 from models.queue import QueueFilter, QueueSort
 from tests.factories import make_db, town_id
 from tests.widgets.test_queue_model import NOW, Clock, Spy, act, db_source, mk, report, seed_cases
-from widgets.queue.model import COL, DARK_THEME
+from widgets.queue.model import COL, COLUMNS, DARK_THEME
 from widgets.queue.source import FAKE_CLASSES, FakeQueueSource
 from widgets.queue.view import ALERT_WAV, QueueWidget, filter_from_controls
 
@@ -273,6 +273,35 @@ def test_wall_mode_has_big_rows_and_no_filter_bar(qtbot):
     assert wall.table().verticalHeader().defaultSectionSize() > office.table().verticalHeader().defaultSectionSize()
     wall.set_wall_mode(False)
     assert not wall.is_wall_mode() and wall.filter_bar().isVisibleTo(wall)
+
+
+def test_wall_queue_drops_the_least_needed_columns_instead_of_scrolling(qtbot):
+    """Nobody scrolls a wall sideways: too narrow, it hides level, light, card, department, status in
+    that order; code, class, place and the deadline countdown always stay. Office mode keeps all."""
+    source = FakeQueueSource([mk(i, i) for i in range(1, 20)])
+    wall = make_widget(qtbot, source, clock=Clock(), wall=True, wall_font_px=30)
+    office = make_widget(qtbot, source, clock=Clock())
+    seen = []
+    for width in (4000, 1600, 1300, 1000, 700):
+        for w in (wall, office):
+            w.resize(width, 400)
+        qtbot.wait(20)
+        hidden = wall.hidden_columns()
+        seen.append(hidden)
+        shown = [n for n in COLUMNS if n not in hidden]
+        assert {"code", "class", "place", "deadline"} <= set(shown)
+        assert hidden == [n for n in ("level", "department", "status", "light", "card") if n in hidden]  # COLUMNS order
+        assert office.hidden_columns() == []
+        table = wall.table()
+        used = sum(table.columnWidth(COL[n]) for n in shown)
+        if len(hidden) < 5:  # whatever could be dropped to fit was dropped
+            assert used <= table.viewport().width() + 1
+            assert not table.horizontalScrollBar().isVisible()
+    assert seen[0] == [] and len(seen[-1]) == 5
+    assert [len(h) for h in seen] == sorted(len(h) for h in seen)  # narrower never shows more
+    wall.resize(4000, 400)
+    qtbot.wait(20)
+    assert wall.hidden_columns() == []  # back when there is room
 
 
 def test_town_officer_sees_only_the_own_town(qtbot, engine):

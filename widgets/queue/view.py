@@ -32,7 +32,7 @@ import resources
 from models.enums import CaseSource, CaseStatus, Light
 from models.queue import OPEN, QueueFilter, QueueSort
 from widgets.queue import labels
-from widgets.queue.model import COL, CaseQueueModel, resolve_theme
+from widgets.queue.model import COL, COLUMNS, CaseQueueModel, resolve_theme
 from widgets.queue.source import QueueSource
 
 ALERT_WAV = Path(resources.__file__).resolve().parent / "sounds" / "alert.wav"
@@ -40,6 +40,8 @@ ALERT_WAV = Path(resources.__file__).resolve().parent / "sounds" / "alert.wav"
 # characters of typical content per column, for initial widths
 _COLUMN_CHARS = {"code": 16, "class": 6, "place": 12, "level": 3, "department": 9, "status": 4,
                  "deadline": 12, "light": 3, "card": 3}
+# Hidden first to last when the wall's queue is too narrow; code, class, place and deadline always stay.
+_WALL_DROP = ("level", "light", "card", "department", "status")
 
 
 @contextlib.contextmanager
@@ -257,13 +259,33 @@ class QueueWidget(QWidget):
         rows.setDefaultSectionSize(int(fm.height() * (1.5 if self._wall else 1.35)))
 
     def _fit_columns(self) -> None:
-        """Base widths, with spare width shared by the place and department columns."""
+        """Base widths, with spare width shared by the place and department columns.
+
+        On the wall nobody scrolls sideways: when the columns don't fit, the least needed ones
+        are hidden in `_WALL_DROP` order (the light is the row's colour already) until they do.
+        Office mode shows every column and scrolls."""
         if not self._base_widths:
             return
-        spare = self._table.viewport().width() - sum(self._base_widths.values())
+        available = self._table.viewport().width()
+        hidden: set[str] = set()
+        if self._wall:
+            total = sum(self._base_widths.values())
+            for name in _WALL_DROP:
+                if total <= available:
+                    break
+                hidden.add(name)
+                total -= self._base_widths[name]
+        shown = {n: w for n, w in self._base_widths.items() if n not in hidden}
+        spare = available - sum(shown.values())
+        shares = {"place": 0.6, "department": 0.4} if "department" in shown else {"place": 1.0}
         for name, width in self._base_widths.items():
-            share = {"place": 0.6, "department": 0.4}.get(name, 0.0)
-            self._table.setColumnWidth(COL[name], width + int(max(0, spare) * share))
+            self._table.setColumnHidden(COL[name], name in hidden)
+            if name in shown:
+                self._table.setColumnWidth(COL[name], width + int(max(0, spare) * shares.get(name, 0.0)))
+
+    def hidden_columns(self) -> list[str]:
+        """The columns hidden to fit the wall (none in office mode)."""
+        return [n for n in COLUMNS if self._table.isColumnHidden(COL[n])]
 
     # ------------------------------------------------------------- filter bar
     def _make_filter_bar(self) -> QWidget:

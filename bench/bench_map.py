@@ -15,6 +15,9 @@ Measures, in one run and on FAKE data (widgets/map/demo.py):
    the four are measured in interleaved rounds (the machine is shared and noisy); an
    incremental time is the median of three consecutive updates in its round (steady
    state), and each ratio is the median of the per-round ratios, with their range;
+   a move is also split into the Python side (diff, packing, the runJavaScript call),
+   the page's update (GD.lastApply, performance.now()) and the rest: the script's way
+   to the page, the painted frame and the acknowledgement back;
 3. memory: RSS and PSS of the QtWebEngine processes this process started, with the
    view holding N grids and M cases.
 
@@ -296,13 +299,19 @@ def main() -> int:
         values.update(new)
         return dt
 
+    splits = []  # per move (s): Python, the page's update, of which its clusters, the rest
+
     def move() -> float:
         moved = [dict(c, lon=c["lon"] + rnd.uniform(-5e-4, 5e-4), lat=c["lat"] + rnd.uniform(-5e-4, 5e-4)) for c in cases]
         t0 = time.perf_counter()
-        v.upsert_cases(moved)
+        v.upsert_cases(moved)  # diff, pack, runJavaScript (which returns at once)
+        t1 = time.perf_counter()
         wait_painted(v, 60000)
         dt = time.perf_counter() - t0
         cases[:] = moved
+        a = js(v, "JSON.stringify(GD.lastApply)")  # after the clock stopped
+        update = (a["data"] + a["clusters"]) / 1000
+        splits.append((t1 - t0, update, a["clusters"] / 1000, dt - (t1 - t0) - update))
         return dt
 
     # Rounds interleave the incremental updates and the full re-renders, so that both see
@@ -334,6 +343,11 @@ def main() -> int:
 
     say(f"incremental recolour of {args.grids:,} grids:        {med(0) * 1000:7.0f} ms")
     say(f"incremental move of {args.cases:,} case markers:       {med(1) * 1000:7.0f} ms")
+    def split(k):
+        return statistics.median(x[k] for x in splits) * 1000
+
+    say(f"  a move, split (medians): Python diff+pack+send {split(0):.0f} ms, page update {split(1):.0f} ms "
+        f"(clusters {split(2):.0f} ms), script transfer + paint + acknowledgement {split(3):.0f} ms")
     say(f"full folium re-render + reload ({args.grids:,} grids + {args.cases:,} cases): {med(2) * 1000:7.0f} ms "
         f"(folium/Python render {med(3) * 1000:.0f} ms, page {rounds[0][4] / 1e6:.1f} MB)")
     say(f"own page reload + whole state pushed again:        {med(5) * 1000:7.0f} ms")

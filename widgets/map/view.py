@@ -83,6 +83,7 @@ from .state import (
     norm_case,
     norm_track,
     norm_worker,
+    same_case,
     slim_grids,
     values_from_properties,
 )
@@ -154,7 +155,7 @@ class MapView(QWidget):
         self._legend_title: str | None = None
         self._scale: Scale | None = None
         self._values: dict[int, float | None] = {}
-        self._cases = PointSet(norm_case)
+        self._cases = PointSet(norm_case, same_case)
         self._cameras = PointSet(norm_camera)
         self._workers = PointSet(norm_worker)
         self._tracks: list[dict] = []
@@ -293,13 +294,13 @@ class MapView(QWidget):
         return len(changed)
 
     def set_cases(self, cases: Iterable[Mapping[str, Any]]) -> None:
-        self._send_diff("applyCases", self._cases.replace(cases))
+        self._send_cases(self._cases.replace(cases))
 
     def upsert_cases(self, cases: Iterable[Mapping[str, Any]]) -> None:
-        self._send_diff("applyCases", self._cases.upsert(cases))
+        self._send_cases(self._cases.upsert(cases))
 
     def remove_cases(self, ids: Iterable[int]) -> None:
-        self._send_diff("applyCases", self._cases.remove(ids))
+        self._send_cases(self._cases.remove(ids))
 
     def set_cameras(self, cameras: Iterable[Mapping[str, Any]]) -> None:
         self._send_diff("applyCameras", self._cameras.replace(cameras))
@@ -388,8 +389,12 @@ class MapView(QWidget):
             self._page.runJavaScript(script)
 
     def _send_diff(self, fn: str, diff) -> None:
-        if diff:
+        if diff and self._ready:
             self._send(f"GD.{fn}({_dumps(diff.to_json())})")
+
+    def _send_cases(self, diff) -> None:
+        if diff and self._ready:  # serialised only for a page that takes it
+            self._send(f"GD.applyCases({_dumps(diff.to_json_moves(self._cases.items))})")
 
     def _load(self) -> None:
         self._web.load(QUrl(assets.PAGE_URL))
@@ -418,7 +423,7 @@ class MapView(QWidget):
         if self._measure is not None:
             self._send(self._measure_call())
         self._send_diff("applyCameras", self._cameras.everything())
-        self._send_diff("applyCases", self._cases.everything())
+        self._send_cases(self._cases.everything())
         self._send_diff("applyWorkers", self._workers.everything())
         if self._tracks:
             self._send(f"GD.setTracks({_dumps(self._tracks)})")

@@ -2,8 +2,9 @@
 
 Leaflet and Leaflet.markercluster come from the installed `xstatic-leaflet` and
 `xstatic-leaflet-markercluster` packages, `qwebchannel.js` from Qt's own resources,
-and GridDesk's page script and style from `resources/map/`. Nothing is fetched
-from the network: the page is built so that these are the only scripts it loads.
+and GridDesk's page scripts (plain scripts sharing the global `GD`, in load order in
+`JS`) and style from `resources/map/`. Nothing is fetched from the network: the page
+is built so that these are the only scripts it loads.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ JS = [
     ("markercluster", f"{APP_ORIGIN}/lib/markercluster/leaflet.markercluster.js"),
     ("qwebchannel", f"{APP_ORIGIN}/lib/qwebchannel.js"),
     ("griddesk_canvas", f"{APP_ORIGIN}/lib/gd/griddesk_canvas.js"),
+    # the core (the GD namespace, shared state, init, bridge) before the files that add to GD
     ("griddesk_map", f"{APP_ORIGIN}/lib/gd/griddesk_map.js"),
+    ("griddesk_cases", f"{APP_ORIGIN}/lib/gd/griddesk_cases.js"),
+    ("griddesk_areas", f"{APP_ORIGIN}/lib/gd/griddesk_areas.js"),
+    ("griddesk_field", f"{APP_ORIGIN}/lib/gd/griddesk_field.js"),
 ]
 CSS = [
     ("leaflet_css", f"{APP_ORIGIN}/lib/leaflet/leaflet.css"),

@@ -140,7 +140,7 @@ _MOVE_KEYS = frozenset(("id", "lon", "lat"))
 
 def float64s(values: Iterable[float]) -> str:
     """Numbers as base64 of little-endian IEEE doubles: exact, and the page decodes them
-    without parsing text (griddesk_map.js: float64s)."""
+    without parsing text (griddesk_cases.js: float64s)."""
     packed = array("d", values)
     if sys.byteorder != "little":
         packed.byteswap()

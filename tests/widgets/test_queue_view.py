@@ -277,27 +277,28 @@ def test_wall_mode_has_big_rows_and_no_filter_bar(qtbot):
 
 def test_wall_queue_drops_the_least_needed_columns_instead_of_scrolling(qtbot):
     """Nobody scrolls a wall sideways: too narrow, it hides level, light, card, department, status in
-    that order; code, class, place and the deadline countdown always stay. Office mode keeps all."""
+    that order, then narrows the place, then hides the code; class, place and the deadline countdown
+    always stay. Office mode keeps all."""
     source = FakeQueueSource([mk(i, i) for i in range(1, 20)])
     wall = make_widget(qtbot, source, clock=Clock(), wall=True, wall_font_px=30)
     office = make_widget(qtbot, source, clock=Clock())
     seen = []
-    for width in (4000, 1600, 1300, 1000, 700):
+    for width in (4000, 1600, 1300, 1000, 800):
         for w in (wall, office):
             w.resize(width, 400)
         qtbot.wait(20)
         hidden = wall.hidden_columns()
         seen.append(hidden)
         shown = [n for n in COLUMNS if n not in hidden]
-        assert {"code", "class", "place", "deadline"} <= set(shown)
-        assert hidden == [n for n in ("level", "department", "status", "light", "card") if n in hidden]  # COLUMNS order
+        assert {"class", "place", "deadline"} <= set(shown)
+        assert "code" not in hidden or len(hidden) == 6
+        assert hidden == [n for n in COLUMNS if n in hidden]
         assert office.hidden_columns() == []
         table = wall.table()
         used = sum(table.columnWidth(COL[n]) for n in shown)
-        if len(hidden) < 5:  # whatever could be dropped to fit was dropped
-            assert used <= table.viewport().width() + 1
-            assert not table.horizontalScrollBar().isVisible()
-    assert seen[0] == [] and len(seen[-1]) == 5
+        assert used <= table.viewport().width() + 1  # no sideways scrolling
+        assert not table.horizontalScrollBar().isVisible()
+    assert seen[0] == [] and len(seen[-1]) == 6
     assert [len(h) for h in seen] == sorted(len(h) for h in seen)  # narrower never shows more
     wall.resize(4000, 400)
     qtbot.wait(20)

@@ -40,7 +40,8 @@ ALERT_WAV = Path(resources.__file__).resolve().parent / "sounds" / "alert.wav"
 # characters of typical content per column, for initial widths
 _COLUMN_CHARS = {"code": 16, "class": 6, "place": 12, "level": 3, "department": 9, "status": 4,
                  "deadline": 12, "light": 3, "card": 3}
-# Hidden first to last when the wall's queue is too narrow; code, class, place and deadline always stay.
+# Hidden first to last when the wall's queue is too narrow (then the place narrows, then the code goes);
+# class, place and deadline always stay.
 _WALL_DROP = ("level", "light", "card", "department", "status")
 
 
@@ -262,8 +263,11 @@ class QueueWidget(QWidget):
         """Base widths, with spare width shared by the place and department columns.
 
         On the wall nobody scrolls sideways: when the columns don't fit, the least needed ones
-        are hidden in `_WALL_DROP` order (the light is the row's colour already) until they do.
-        Office mode shows every column and scrolls."""
+        are hidden in `_WALL_DROP` order (the light is the row's colour already) until they do,
+        and if code, class, place and deadline alone are still too wide, the place column is
+        narrowed (its text elided) — but not below eight characters while the code is shown: the
+        code goes first (what, where and how late matter more from 5 m), then the place narrows
+        down to four. Office mode shows every column and scrolls."""
         if not self._base_widths:
             return
         available = self._table.viewport().width()
@@ -276,12 +280,19 @@ class QueueWidget(QWidget):
                 hidden.add(name)
                 total -= self._base_widths[name]
         shown = {n: w for n, w in self._base_widths.items() if n not in hidden}
+        if self._wall and sum(shown.values()) > available:  # still too wide: the place is elided
+            em = self._table.fontMetrics().horizontalAdvance("汉")
+            rest = sum(w for n, w in shown.items() if n != "place")
+            if rest + 8 * em > available and "code" in shown:  # what, where, how late beat the code
+                hidden.add("code")
+                rest -= shown.pop("code")
+            shown["place"] = max(4 * em, min(shown["place"], available - rest))
         spare = available - sum(shown.values())
         shares = {"place": 0.6, "department": 0.4} if "department" in shown else {"place": 1.0}
-        for name, width in self._base_widths.items():
+        for name in self._base_widths:
             self._table.setColumnHidden(COL[name], name in hidden)
             if name in shown:
-                self._table.setColumnWidth(COL[name], width + int(max(0, spare) * shares.get(name, 0.0)))
+                self._table.setColumnWidth(COL[name], shown[name] + int(max(0, spare) * shares.get(name, 0.0)))
 
     def hidden_columns(self) -> list[str]:
         """The columns hidden to fit the wall (none in office mode)."""

@@ -30,10 +30,18 @@ class Case(Base):
         Index("ix_case_open_deadline", "status", "step_deadline"),
         Index("ix_case_closed", "closed_at"),
         Index("ix_case_class_loc", "minor_class_id", "lon", "lat"),
-        # the live queue (models/queue.py): light and deadline order and filter from the index alone,
-        # and the supervision-card order without reading the table
+        # the live queue (models/queue.py): the light filter from the index alone (0003), and one
+        # (status, key, id, town) index per order, so a page is an index range per status (0004)
         Index("ix_case_queue_light", "status", "step_deadline", "step_yellow_at"),
-        Index("ix_case_queue_card", "status", "card"),
+        Index("ix_case_queue_card", "status", "card", "id", "town_id"),
+        Index("ix_case_queue_deadline", "status", "step_deadline", "id", "town_id"),
+        Index("ix_case_queue_code", "status", "code", "id", "town_id"),
+        Index("ix_case_queue_reported", "status", "reported_at", "id", "town_id"),
+        Index("ix_case_queue_updated", "status", "updated_at", "id", "town_id"),
+        Index("ix_case_queue_town", "status", "town_id", "id"),
+        Index("ix_case_queue_class", "status", "minor_class_id", "id", "town_id"),
+        Index("ix_case_queue_level", "status", "level", "id", "town_id"),
+        Index("ix_case_queue_status", "status", "id", "town_id", "step_deadline", "step_yellow_at"),
     )
 
     id: Mapped[intpk]

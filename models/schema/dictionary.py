@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.enums import ClassKind, Level, TimeUnit
@@ -46,7 +46,10 @@ class MinorClass(Base):
     """A minor class with its rule row (立案条件, 处置时限, 结案条件, department, level)."""
 
     __tablename__ = "dict_minor"
-    __table_args__ = (UniqueConstraint("version_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("version_id", "code"),
+        Index("ix_dict_minor_code", "code", "id"),  # the queue's class order walks the codes (0004)
+    )
 
     id: Mapped[intpk]
     version_id: Mapped[int] = mapped_column(ForeignKey("dict_version.id"), index=True)

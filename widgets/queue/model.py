@@ -335,9 +335,11 @@ class CaseQueueModel(QAbstractTableModel):
             return
         self._busy = True
         try:
-            self._refresh()  # apply pending changes first, so the page offset means what it should
+            self._refresh()  # apply pending changes first: the loaded rows are the order's first rows
             now = self._now
-            page = self._source.page(self._flt, self._sort, now, len(self._rows), self._page_size)
+            # the next page starts after the last loaded row (by key, not by count)
+            page = self._source.page(self._flt, self._sort, now, len(self._rows), self._page_size,
+                                     after=self._rows[-1] if self._rows else None)
             self._exhausted = len(page) < self._page_size
             new = [r for r in page if r.id not in self._by_id]
             if new:
@@ -559,7 +561,8 @@ class CaseQueueModel(QAbstractTableModel):
         fresh: list[QueueRow] = []
         exhausted = False
         while len(fresh) < want:
-            page = self._source.page(self._flt, self._sort, now, len(fresh), self._page_size)
+            page = self._source.page(self._flt, self._sort, now, len(fresh), self._page_size,
+                                     after=fresh[-1] if fresh else None)
             fresh.extend(page)
             if len(page) < self._page_size:
                 exhausted = True

@@ -8,6 +8,7 @@ in SQL, so a town officer's source never yields another town's row).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import random
@@ -28,7 +29,10 @@ class QueueSource(Protocol):
     def count(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime) -> int: ...
 
     def page(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime, offset: int,
-             limit: int) -> list[QueueRow]: ...
+             limit: int, after: QueueRow | None = None) -> list[QueueRow]:
+        """`limit` rows in the order of `sort` at `now`: those after the row `after` when given
+        (keyset paging; `offset` is then not used), else from row `offset` on."""
+        ...
 
     def rows_by_id(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime,
                    ids: Sequence[int]) -> list[QueueRow]: ...
@@ -53,9 +57,9 @@ class SessionQueueSource:
             return self._query(flt, sort).count(s, now)
 
     def page(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime, offset: int,
-             limit: int) -> list[QueueRow]:
+             limit: int, after: QueueRow | None = None) -> list[QueueRow]:
         with self.session_factory() as s:
-            return self._query(flt, sort).page(s, now, offset, limit)
+            return self._query(flt, sort).page(s, now, offset, limit, after)
 
     def rows_by_id(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime,
                    ids: Sequence[int]) -> list[QueueRow]:
@@ -174,9 +178,12 @@ class FakeQueueSource:
         return len(self._visible(flt, now))
 
     def page(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime, offset: int,
-             limit: int) -> list[QueueRow]:
-        self.calls.append(f"page {offset} {limit}")
+             limit: int, after: QueueRow | None = None) -> list[QueueRow]:
+        self.calls.append(f"page {offset} {limit}" if after is None else f"page after {after.id} {limit}")
         rows = sorted(self._visible(flt, now), key=lambda r: row_sort_key(sort, r, now))
+        if after is not None:
+            offset = bisect.bisect_right(rows, row_sort_key(sort, after, now),
+                                         key=lambda r: row_sort_key(sort, r, now))
         return rows[offset:offset + limit]
 
     def rows_by_id(self, flt: QueueFilter, sort: QueueSort, now: dt.datetime,
